@@ -1,0 +1,111 @@
+"""Loss functions: a number that says how wrong ``Yhat`` is, and its gradient.
+
+Conventions (all losses are *means over samples*, so the learning rate does not
+depend on the batch size):
+
+* ``cross_entropy``: ``L = -(1/N) sum_i sum_k Y_ik log Yhat_ik``. Meant for a
+  softmax output and one-hot (or probability) targets.
+* ``binary_cross_entropy``: ``L = -(1/N) sum_i sum_k [Y log Yhat + (1-Y) log(1-Yhat)]``.
+  Meant for sigmoid outputs, one independent yes/no per output column.
+* ``squared_error``: ``L = (1/N) sum_i 1/2 sum_k (Yhat_ik - Y_ik)**2``. The factor
+  1/2 cancels the 2 that differentiation brings down, so ``dL/dYhat = (Yhat - Y)/N``.
+  With one sample per update this is exactly Rashid's rule
+  ``W += lr * E * O (1 - O) * O_prev`` with ``E = T - O`` (his book differentiates
+  ``(t - o)**2`` and gets ``-2 (t - o)``, then drops the 2 in the update; using
+  the 1/2 in the loss makes that update an honest gradient step). Sandhu's
+  tutorial uses the same convention.
+
+``output_delta`` returns ``dZ`` of the output layer. For the pairs
+softmax + cross_entropy and sigmoid + binary_cross_entropy the chain rule
+collapses to the fused, numerically stable ``dZ = (Yhat - Y) / N``; every other
+pair goes through the activation's own derivative.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet._checks import choice
+
+# log() of a probability is taken at no less than this, so a confident wrong
+# answer costs a large finite loss instead of inf.
+_EPS = 1e-12
+
+
+class Loss:
+    """Base class for losses; subclasses define ``value`` and ``gradient``."""
+
+    name = ""
+    # Output activations this loss makes sense with (None: any).
+    activations: tuple[str, ...] | None = None
+    # Output activation for which dZ = (Yhat - Y) / N exactly.
+    fused_with: str | None = None
+
+    def value(self, Yhat, Y) -> float:
+        """The mean loss over the rows of ``Yhat``."""
+        return float(self.per_sample(Yhat, Y).mean())
+
+    def per_sample(self, Yhat, Y):
+        raise NotImplementedError
+
+    def gradient(self, Yhat, Y):
+        """``dL/dYhat`` of the mean loss."""
+        raise NotImplementedError
+
+    def output_delta(self, Yhat, Y, activation, out=None):
+        """``dL/dZ`` of the output layer whose activation produced ``Yhat``."""
+        if activation.name == self.fused_with:
+            out = np.subtract(Yhat, Y, out=out)
+            out /= Yhat.shape[0]
+            return out
+        return activation.backward(Yhat, self.gradient(Yhat, Y), out=out)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class CrossEntropy(Loss):
+    name = "cross_entropy"
+    activations = ("softmax", "sigmoid")
+    fused_with = "softmax"
+
+    def per_sample(self, Yhat, Y):
+        return -(Y * np.log(np.maximum(Yhat, _EPS))).sum(axis=1)
+
+    def gradient(self, Yhat, Y):
+        return -Y / np.maximum(Yhat, _EPS) / Yhat.shape[0]
+
+
+class BinaryCrossEntropy(Loss):
+    name = "binary_cross_entropy"
+    activations = ("sigmoid", "softmax")
+    fused_with = "sigmoid"
+
+    def per_sample(self, Yhat, Y):
+        P = np.clip(Yhat, _EPS, 1 - _EPS)
+        return -(Y * np.log(P) + (1 - Y) * np.log(1 - P)).sum(axis=1)
+
+    def gradient(self, Yhat, Y):
+        P = np.clip(Yhat, _EPS, 1 - _EPS)
+        return (P - Y) / (P * (1 - P)) / Yhat.shape[0]
+
+
+class SquaredError(Loss):
+    name = "squared_error"
+
+    def per_sample(self, Yhat, Y):
+        D = Yhat - Y
+        return 0.5 * (D * D).sum(axis=1)
+
+    def gradient(self, Yhat, Y):
+        return (Yhat - Y) / Yhat.shape[0]
+
+
+LOSSES = {cls.name: cls() for cls in (CrossEntropy, BinaryCrossEntropy, SquaredError)}
+
+
+def get_loss(name) -> Loss:
+    """Look up a loss by name (``cross_entropy``, ``binary_cross_entropy``, ``squared_error``)."""
+    if isinstance(name, Loss):
+        return name
+    return LOSSES[choice("loss", name, LOSSES)]

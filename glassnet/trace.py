@@ -1,0 +1,180 @@
+"""A trace of one training step: every matrix of the forward pass, the loss,
+the backward pass and the update, recorded by name and rendered as text.
+
+Names (``l`` is the layer number, starting at 1)::
+
+    X                      the input batch
+    Z{l}, A{l}             pre-activation and output of layer l (the last A is Yhat)
+    Y                      the target matrix
+    loss_i, loss           per-sample losses and their mean
+    dA{l}                  dL/dA of layer l (absent for the output layer when the
+                           loss hands over a fused dZ, e.g. softmax + cross entropy)
+    dZ{l}, dW{l}, db{l}    gradients of layer l
+    W{l}, b{l}             parameters before the update
+    W{l}_new, b{l}_new     parameters after the update
+
+Two notations are rendered. The default is ``Z = X @ W + b``. The *augmented*
+notation of the stairs tutorial folds each bias into its weight matrix: a
+column of ones is put in front of every layer input (``X1 = [1 | X]``,
+``X2 = [1 | A1]``) and the bias becomes the top row of the weights
+(``W1 = [b1; W1]``), so ``Z1 = X1 @ W1`` with no separate bias. It is a view of
+the same numbers, not a different computation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.optimizers import SGD
+from glassnet.render import format_matrix, format_number
+
+
+class Trace:
+    """The named matrices of one training step (see the module docstring)."""
+
+    def __init__(self, entries: dict, n_layers: int, bias: list, loss_name: str, fused: bool):
+        self.entries = entries
+        self.n_layers = n_layers
+        self.bias = bias
+        self.loss_name = loss_name
+        self.fused = fused
+
+    def __getitem__(self, name):
+        return self.entries[name]
+
+    def __contains__(self, name):
+        return name in self.entries
+
+    @property
+    def names(self):
+        return list(self.entries)
+
+    def augmented(self) -> dict:
+        """The same step in the augmented notation (ones column, bias row on top of W).
+
+        Keys: ``X{l}`` (input of layer l with a ones column), ``W{l}``,
+        ``W{l}_new`` and ``dW{l}`` (bias row on top), ``Z{l}``, ``dZ{l}``, ``Yhat``.
+        Layers without bias get no ones column.
+        """
+        e, out = self.entries, {}
+        inputs = [e["X"]] + [e[f"A{l}"] for l in range(1, self.n_layers)]
+        for l in range(1, self.n_layers + 1):
+            has_b = self.bias[l - 1]
+            A_prev = inputs[l - 1]
+            out[f"X{l}"] = np.hstack([np.ones((A_prev.shape[0], 1)), A_prev]) if has_b else A_prev
+            for w_key, b_key in ((f"W{l}", f"b{l}"), (f"dW{l}", f"db{l}"), (f"W{l}_new", f"b{l}_new")):
+                out[w_key] = np.vstack([e[b_key], e[w_key]]) if has_b else e[w_key]
+            out[f"Z{l}"] = e[f"Z{l}"]
+            out[f"dZ{l}"] = e[f"dZ{l}"]
+        out["Yhat"] = e[f"A{self.n_layers}"]
+        return out
+
+    def render(self, notation="standard", decimals=5) -> str:
+        """The step as aligned text; ``notation`` is ``"standard"`` or ``"augmented"``."""
+        if notation not in ("standard", "augmented"):
+            raise ValueError(f"notation must be 'standard' or 'augmented', got {notation!r}")
+        L = self.n_layers
+        e = self.entries
+        parts = []
+
+        def show(title, name, M):
+            parts.append(f"{title}\n{format_matrix(M, name, decimals)}")
+
+        if notation == "standard":
+            parts.append("== Forward pass ==")
+            show("input batch", "X", e["X"])
+            for l in range(1, L + 1):
+                prev = "X" if l == 1 else f"A{l - 1}"
+                bias = f" + b{l}" if self.bias[l - 1] else ""
+                show(f"weights of layer {l}", f"W{l}", e[f"W{l}"])
+                if self.bias[l - 1]:
+                    show(f"bias of layer {l}", f"b{l}", e[f"b{l}"])
+                show(f"Z{l} = {prev} @ W{l}{bias}", f"Z{l}", e[f"Z{l}"])
+                show(f"A{l} = f(Z{l})" + ("  (the prediction Yhat)" if l == L else ""), f"A{l}", e[f"A{l}"])
+        else:
+            aug = self.augmented()
+            parts.append("== Forward pass (augmented: ones column in X, bias row on top of W) ==")
+            for l in range(1, L + 1):
+                show(f"input of layer {l}", f"X{l}", aug[f"X{l}"])
+                show(f"weights of layer {l}", f"W{l}", aug[f"W{l}"])
+                show(f"Z{l} = X{l} @ W{l}", f"Z{l}", aug[f"Z{l}"])
+            show(f"Yhat = f(Z{L})", "Yhat", aug["Yhat"])
+
+        parts.append("== Loss ==")
+        show("targets", "Y", e["Y"])
+        show(f"{self.loss_name} of each sample", "loss_i", e["loss_i"])
+        parts.append(f"loss = mean(loss_i) = {format_number(e['loss'], decimals)}")
+
+        parts.append("== Backward pass ==")
+        for l in range(L, 0, -1):
+            if f"dA{l}" in e:
+                show(f"dA{l} = dL/dA{l}", f"dA{l}", e[f"dA{l}"])
+            how = "(Yhat - Y) / N, fused" if (l == L and self.fused) else f"dA{l} * f'(Z{l})"
+            show(f"dZ{l} = {how}", f"dZ{l}", e[f"dZ{l}"])
+            prev = "X" if l == 1 else f"A{l - 1}"
+            if notation == "standard":
+                show(f"dW{l} = {prev}.T @ dZ{l}", f"dW{l}", e[f"dW{l}"])
+                if self.bias[l - 1]:
+                    show(f"db{l} = column sums of dZ{l}", f"db{l}", e[f"db{l}"])
+            else:
+                show(f"dW{l} = X{l}.T @ dZ{l}  (top row: bias)", f"dW{l}", self.augmented()[f"dW{l}"])
+
+        parts.append("== Update ==")
+        for l in range(1, L + 1):
+            if notation == "standard":
+                show(f"W{l} after the step", f"W{l}", e[f"W{l}_new"])
+                if self.bias[l - 1]:
+                    show(f"b{l} after the step", f"b{l}", e[f"b{l}_new"])
+            else:
+                show(f"W{l} after the step (top row: bias)", f"W{l}", self.augmented()[f"W{l}_new"])
+        return "\n\n".join(parts)
+
+    def as_dict(self, notation="standard") -> dict:
+        """Plain lists and floats, for JSON."""
+        source = self.entries if notation == "standard" else self.augmented()
+        return {k: np.asarray(v).tolist() for k, v in source.items()}
+
+    def __repr__(self):
+        return f"Trace(layers={self.n_layers}, loss={self.entries['loss']:.5f}, entries={len(self.entries)})"
+
+
+def trace_step(net, X, y, optimizer=None, lr=None) -> Trace:
+    """Run one training step of ``net`` on ``(X, y)`` and record every matrix.
+
+    The network is updated, exactly as ``net.train_step`` would update it.
+    Give ``optimizer`` or ``lr`` (plain SGD); the default is ``SGD(0.1)``.
+    """
+    if optimizer is not None and lr is not None:
+        raise ValueError("give either optimizer or lr, not both")
+    if optimizer is None:
+        optimizer = SGD(0.1 if lr is None else lr)
+    X = net.check_X(X)
+    Y = net.targets(y, X.shape[0])
+    e = {"X": X.copy()}
+    for l, layer in enumerate(net.layers, 1):
+        e[f"W{l}"] = layer.W.copy()
+        if layer.bias:
+            e[f"b{l}"] = layer.b.copy()
+    Yhat = net.forward(X)
+    for l, layer in enumerate(net.layers, 1):
+        e[f"Z{l}"] = layer.Z.copy()
+        e[f"A{l}"] = layer.A.copy()
+    e["Y"] = Y
+    e["loss_i"] = net.loss.per_sample(Yhat, Y)
+    e["loss"] = float(e["loss_i"].mean())
+    net.backward(Y)
+    for l in range(len(net.layers), 0, -1):
+        layer = net.layers[l - 1]
+        if layer.dA is not None:
+            e[f"dA{l}"] = layer.dA.copy()
+        e[f"dZ{l}"] = layer.dZ.copy()
+        e[f"dW{l}"] = layer.dW.copy()
+        if layer.bias:
+            e[f"db{l}"] = layer.db.copy()
+    optimizer.step(net.parameters(), net.gradients())
+    for l, layer in enumerate(net.layers, 1):
+        e[f"W{l}_new"] = layer.W.copy()
+        if layer.bias:
+            e[f"b{l}_new"] = layer.b.copy()
+    fused = net.layers[-1].dA is None
+    return Trace(e, len(net.layers), [layer.bias for layer in net.layers], net.loss.name, fused)
