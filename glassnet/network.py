@@ -99,6 +99,11 @@ class Network:
         if seed is not None:
             positive_number("seed", seed, integer=True, allow_zero=True)
         self.seed = seed
+        # Fitted preprocessing (an object with ``transform(X)``, see glassnet.data)
+        # applied by fit/predict/evaluate so they take raw data; forward() never applies it.
+        self.preprocessing = None
+        # Optional names of the output classes, saved with the model.
+        self.class_names = None
         self.rng = np.random.default_rng(seed)
         if seed is not None:
             for layer in self.layers:
@@ -125,6 +130,12 @@ class Network:
     def check_X(self, X, name="X"):
         """``X`` as a finite float64 matrix with ``n_in`` columns, or a clear error."""
         return finite_matrix(name, X, n_cols=self.n_in)
+
+    def prepare_X(self, X, name="X"):
+        """Check raw ``X`` and apply the network's fitted ``preprocessing`` (if any)."""
+        if self.preprocessing is None:
+            return self.check_X(X, name)
+        return self.check_X(self.preprocessing.transform(finite_matrix(name, X)), name)
 
     def targets(self, y, n_samples, name="y"):
         """Turn labels or a target matrix into a float64 target matrix ``Y``.
@@ -187,8 +198,11 @@ class Network:
 
     def _backward(self, Y):
         out = self.layers[-1]
-        dZ = self.loss.output_delta(out.A, Y, out.activation)
-        dX = out.backward(dZ=dZ)
+        if self.loss.fused_with == out.activation.name:
+            # softmax + cross_entropy, sigmoid + binary_cross_entropy: dZ = (Yhat - Y) / N
+            dX = out.backward(dZ=self.loss.output_delta(out.A, Y, out.activation))
+        else:
+            dX = out.backward(dA=self.loss.gradient(out.A, Y))
         for layer in reversed(self.layers[:-1]):
             dX = layer.backward(dA=dX)
         return dX
@@ -203,7 +217,10 @@ class Network:
         return loss
 
     # ------------------------------------------------------------ training
-    def fit(self, X, y, epochs=10, batch_size=None, optimizer=None, lr=None, shuffle=True, validation_data=None):
+    def fit(
+        self, X, y, epochs=10, batch_size=None, optimizer=None, lr=None, shuffle=True, validation_data=None,
+        callbacks=(),
+    ):
         """Train with (mini)batch gradient descent and return a ``History``.
 
         Parameters
@@ -222,8 +239,11 @@ class Network:
             Reshuffle the samples every epoch with the network's generator.
         validation_data : (X_val, y_val), optional
             Measured after every epoch into ``val_loss``/``val_accuracy``.
+        callbacks : sequence of callables
+            Each is called as ``callback(epoch, history)`` after every epoch
+            (``epoch`` counts from 1); progress bars and plots hook in here.
         """
-        X = self.check_X(X)
+        X = self.prepare_X(X)
         Y = self.targets(y, X.shape[0])
         epochs = positive_number("epochs", epochs, integer=True)
         n = X.shape[0]
@@ -240,11 +260,14 @@ class Network:
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise TypeError(f"validation_data must be a pair (X_val, y_val), got {describe(validation_data)}")
-            Xv = self.check_X(validation_data[0], "validation_data X")
+            Xv = self.prepare_X(validation_data[0], "validation_data X")
             val = (Xv, self.targets(validation_data[1], Xv.shape[0], "validation_data y"))
 
+        for cb in callbacks:
+            if not callable(cb):
+                raise TypeError(f"callbacks must be callables, got {describe(cb)}")
         history = History()
-        for _ in range(epochs):
+        for epoch in range(1, epochs + 1):
             order = self.rng.permutation(n) if shuffle else np.arange(n)
             total_loss, correct = 0.0, 0
             for start in range(0, n, batch_size):
@@ -261,23 +284,25 @@ class Network:
                 Yhat = self._forward(val[0])
                 history.val_loss.append(self.loss.value(Yhat, val[1]))
                 history.val_accuracy.append(n_correct(Yhat, val[1]) / len(Yhat))
+            for cb in callbacks:
+                cb(epoch, history)
         return history
 
     # ---------------------------------------------------------- prediction
     def predict_proba(self, X):
-        """The network's output for ``X`` (class probabilities for a softmax/sigmoid output)."""
-        return self.forward(X)
+        """The network's output for raw ``X`` (class probabilities for a softmax/sigmoid output)."""
+        return self._forward(self.prepare_X(X))
 
     def predict(self, X):
         """Class indices: the argmax of each output row (``Yhat >= 0.5`` for one output)."""
-        Yhat = self.forward(X)
+        Yhat = self.predict_proba(X)
         if Yhat.shape[1] == 1:
             return (Yhat[:, 0] >= 0.5).astype(np.int64)
         return Yhat.argmax(axis=1)
 
     def evaluate(self, X, y) -> dict:
-        """``{"loss", "accuracy", "n_samples"}`` of the network on ``(X, y)``."""
-        X = self.check_X(X)
+        """``{"loss", "accuracy", "n_samples"}`` of the network on raw ``(X, y)``."""
+        X = self.prepare_X(X)
         Y = self.targets(y, X.shape[0])
         Yhat = self._forward(X)
         return {
@@ -285,6 +310,12 @@ class Network:
             "accuracy": n_correct(Yhat, Y) / X.shape[0],
             "n_samples": int(X.shape[0]),
         }
+
+    def save(self, path, history=None):
+        """Write the network to a safetensors file (see ``glassnet.io.save``)."""
+        from glassnet.io import save
+
+        save(self, path, history=history)
 
     # ------------------------------------------------------------ describe
     def n_parameters(self) -> int:

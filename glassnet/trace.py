@@ -69,65 +69,79 @@ class Trace:
         out["Yhat"] = e[f"A{self.n_layers}"]
         return out
 
-    def render(self, notation="standard", decimals=5) -> str:
-        """The step as aligned text; ``notation`` is ``"standard"`` or ``"augmented"``."""
+    PARTS = ("forward", "loss", "backward", "update")
+
+    def render(self, notation="standard", decimals=5, parts=PARTS) -> str:
+        """The step as aligned text.
+
+        ``notation`` is ``"standard"`` or ``"augmented"``; ``parts`` picks any of
+        ``"forward"``, ``"loss"``, ``"backward"``, ``"update"``.
+        """
         if notation not in ("standard", "augmented"):
             raise ValueError(f"notation must be 'standard' or 'augmented', got {notation!r}")
+        unknown = set(parts) - set(self.PARTS)
+        if unknown:
+            raise ValueError(f"parts must be drawn from {self.PARTS}, got unknown {sorted(unknown)}")
+        M = self.entries if notation == "standard" else {**self.entries, **self.augmented()}
+        blocks = []
+        for part in self.PARTS:
+            if part in parts:
+                for title, name, value in getattr(self, f"_{part}_blocks")(M, notation):
+                    blocks.append(title if name is None else f"{title}\n{format_matrix(value, name, decimals)}")
+        return "\n\n".join(blocks).replace("{loss}", format_number(self.entries["loss"], decimals))
+
+    # Each *_blocks method yields (title, name, matrix); name None is a heading line.
+    def _forward_blocks(self, M, notation):
         L = self.n_layers
-        e = self.entries
-        parts = []
-
-        def show(title, name, M):
-            parts.append(f"{title}\n{format_matrix(M, name, decimals)}")
-
-        if notation == "standard":
-            parts.append("== Forward pass ==")
-            show("input batch", "X", e["X"])
+        if notation == "augmented":
+            yield "== Forward pass (augmented: ones column in X, bias row on top of W) ==", None, None
             for l in range(1, L + 1):
-                prev = "X" if l == 1 else f"A{l - 1}"
-                bias = f" + b{l}" if self.bias[l - 1] else ""
-                show(f"weights of layer {l}", f"W{l}", e[f"W{l}"])
-                if self.bias[l - 1]:
-                    show(f"bias of layer {l}", f"b{l}", e[f"b{l}"])
-                show(f"Z{l} = {prev} @ W{l}{bias}", f"Z{l}", e[f"Z{l}"])
-                show(f"A{l} = f(Z{l})" + ("  (the prediction Yhat)" if l == L else ""), f"A{l}", e[f"A{l}"])
-        else:
-            aug = self.augmented()
-            parts.append("== Forward pass (augmented: ones column in X, bias row on top of W) ==")
-            for l in range(1, L + 1):
-                show(f"input of layer {l}", f"X{l}", aug[f"X{l}"])
-                show(f"weights of layer {l}", f"W{l}", aug[f"W{l}"])
-                show(f"Z{l} = X{l} @ W{l}", f"Z{l}", aug[f"Z{l}"])
-            show(f"Yhat = f(Z{L})", "Yhat", aug["Yhat"])
-
-        parts.append("== Loss ==")
-        show("targets", "Y", e["Y"])
-        show(f"{self.loss_name} of each sample", "loss_i", e["loss_i"])
-        parts.append(f"loss = mean(loss_i) = {format_number(e['loss'], decimals)}")
-
-        parts.append("== Backward pass ==")
-        for l in range(L, 0, -1):
-            if f"dA{l}" in e:
-                show(f"dA{l} = dL/dA{l}", f"dA{l}", e[f"dA{l}"])
-            how = "(Yhat - Y) / N, fused" if (l == L and self.fused) else f"dA{l} * f'(Z{l})"
-            show(f"dZ{l} = {how}", f"dZ{l}", e[f"dZ{l}"])
-            prev = "X" if l == 1 else f"A{l - 1}"
-            if notation == "standard":
-                show(f"dW{l} = {prev}.T @ dZ{l}", f"dW{l}", e[f"dW{l}"])
-                if self.bias[l - 1]:
-                    show(f"db{l} = column sums of dZ{l}", f"db{l}", e[f"db{l}"])
-            else:
-                show(f"dW{l} = X{l}.T @ dZ{l}  (top row: bias)", f"dW{l}", self.augmented()[f"dW{l}"])
-
-        parts.append("== Update ==")
+                yield f"input of layer {l}", f"X{l}", M[f"X{l}"]
+                yield f"weights of layer {l}", f"W{l}", M[f"W{l}"]
+                yield f"Z{l} = X{l} @ W{l}", f"Z{l}", M[f"Z{l}"]
+            yield f"Yhat = f(Z{L})", "Yhat", M["Yhat"]
+            return
+        yield "== Forward pass ==", None, None
+        yield "input batch", "X", M["X"]
         for l in range(1, L + 1):
-            if notation == "standard":
-                show(f"W{l} after the step", f"W{l}", e[f"W{l}_new"])
-                if self.bias[l - 1]:
-                    show(f"b{l} after the step", f"b{l}", e[f"b{l}_new"])
-            else:
-                show(f"W{l} after the step (top row: bias)", f"W{l}", self.augmented()[f"W{l}_new"])
-        return "\n\n".join(parts)
+            prev = "X" if l == 1 else f"A{l - 1}"
+            yield f"weights of layer {l}", f"W{l}", M[f"W{l}"]
+            if self.bias[l - 1]:
+                yield f"bias of layer {l}", f"b{l}", M[f"b{l}"]
+            plus_b = f" + b{l}" if self.bias[l - 1] else ""
+            yield f"Z{l} = {prev} @ W{l}{plus_b}", f"Z{l}", M[f"Z{l}"]
+            yield f"A{l} = f(Z{l})" + ("  (the prediction Yhat)" if l == L else ""), f"A{l}", M[f"A{l}"]
+
+    def _loss_blocks(self, M, notation):
+        yield "== Loss ==", None, None
+        yield "targets", "Y", M["Y"]
+        yield f"{self.loss_name} of each sample", "loss_i", M["loss_i"]
+        yield "loss = mean(loss_i) = {loss}", None, None
+
+    def _backward_blocks(self, M, notation):
+        yield "== Backward pass ==", None, None
+        for l in range(self.n_layers, 0, -1):
+            if f"dA{l}" in M:
+                yield f"dA{l} = dL/dA{l}", f"dA{l}", M[f"dA{l}"]
+            how = "(Yhat - Y) / N, fused" if (l == self.n_layers and self.fused) else f"dA{l} * f'(Z{l})"
+            yield f"dZ{l} = {how}", f"dZ{l}", M[f"dZ{l}"]
+            if notation == "augmented":
+                yield f"dW{l} = X{l}.T @ dZ{l}  (top row: bias)", f"dW{l}", M[f"dW{l}"]
+                continue
+            prev = "X" if l == 1 else f"A{l - 1}"
+            yield f"dW{l} = {prev}.T @ dZ{l}", f"dW{l}", M[f"dW{l}"]
+            if self.bias[l - 1]:
+                yield f"db{l} = column sums of dZ{l}", f"db{l}", M[f"db{l}"]
+
+    def _update_blocks(self, M, notation):
+        yield "== Update ==", None, None
+        for l in range(1, self.n_layers + 1):
+            if notation == "augmented":
+                yield f"W{l} after the step (top row: bias)", f"W{l}", M[f"W{l}_new"]
+                continue
+            yield f"W{l} after the step", f"W{l}", M[f"W{l}_new"]
+            if self.bias[l - 1]:
+                yield f"b{l} after the step", f"b{l}", M[f"b{l}_new"]
 
     def as_dict(self, notation="standard") -> dict:
         """Plain lists and floats, for JSON."""
