@@ -1,0 +1,7 @@
+"""``python -m glassnet`` runs the command line."""
+
+import sys
+
+from glassnet.cli import main
+
+sys.exit(main())
