@@ -11,6 +11,7 @@ The public API::
     format_matrix                     aligned text rendering of a matrix
 """
 
+from glassnet import datasets
 from glassnet.activations import ACTIVATIONS
 from glassnet.gradcheck import gradient_check, numerical_gradients
 from glassnet.initializers import Constant, Glorot, He, Normal, Rashid, Uniform
@@ -38,6 +39,7 @@ __all__ = [
     "Trace",
     "Uniform",
     "__version__",
+    "datasets",
     "format_matrix",
     "format_number",
     "gradient_check",
