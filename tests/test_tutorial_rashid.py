@@ -171,33 +171,28 @@ def test_csv_epochs_default_to_one(tmp_path):
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda rows: rows[:0], "is empty"),
-        (lambda rows: [rows[0], [], rows[1][:-1], rows[2]], "row 2: expected 785 comma-separated values"),
-        (lambda rows: [r[:-1] for r in rows], "row 1: expected 785 comma-separated values (a label and 784 pixels), "
-                                              "got 784"),
-        (lambda rows: [rows[0], rows[1], [*rows[2][:4], "x", *rows[2][5:]]], "row 3, column 5: 'x' is not a number"),
-        (lambda rows: [["label", *range(784)], *rows], "row 1, column 1: 'label' is not a number (the file must not "
-                                                       "have a header row)"),
-        (lambda rows: [rows[0], [10, *rows[1][1:]]], "row 2, column 1: the label must be a whole number 0-9, got 10"),
-        (lambda rows: [[3.5, *rows[0][1:]]], "row 1, column 1: the label must be a whole number 0-9, got 3.5"),
+        (lambda rows: [r[:-1] for r in rows], "has 784 columns; MNIST CSV has 785"),
+        (lambda rows: [rows[0], rows[1], [*rows[2][:4], "x", *rows[2][5:]]], "row 3, column 5"),
+        (lambda rows: [rows[0], [10, *rows[1][1:]]], "label"),
         (lambda rows: [rows[0], [*rows[1][:7], 256, *rows[1][8:]]], "row 2, column 8: pixels must be 0-255, got 256"),
-        (lambda rows: [[*rows[0][:2], -1, *rows[0][3:]]], "row 1, column 3: pixels must be 0-255, got -1"),
     ],
 )
-def test_bad_csv_files(tmp_path, edit, message):
+def test_bad_csv_files_are_reported_with_file_row_and_column(tmp_path, edit, message):
+    # glassnet.data.mnist reads the files; its own tests cover every bad-file case,
+    # here we check that the tutorial passes those errors on, naming the file.
     good = write_csv(tmp_path / "good.csv", synthetic_mnist(3, 0))
     rows = [list(r) for r in synthetic_mnist(3, 0)]
     bad = write_csv(tmp_path / "bad.csv", edit(rows))
     with pytest.raises(ValueError) as exc:
         run("rashid", train=bad, test=good)
-    assert f"train file {str(bad)!r}" in str(exc.value)
+    assert "bad.csv" in str(exc.value)
     assert message in str(exc.value)
 
 
 def test_missing_file_and_option_errors(tmp_path):
     good = write_csv(tmp_path / "good.csv", synthetic_mnist(3, 0))
     missing = tmp_path / "nope.csv"
-    with pytest.raises(ValueError, match=r"test file .*nope\.csv' does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.csv"):
         run("rashid", train=good, test=missing)
     with pytest.raises(ValueError, match="give both train and test"):
         run("rashid", train=good)
@@ -207,7 +202,7 @@ def test_missing_file_and_option_errors(tmp_path):
         run("rashid", epochs=1.5)
     with pytest.raises(ValueError, match="seed must be a whole number >= 0, got -1"):
         run("rashid", seed=-1)
-    with pytest.raises(TypeError, match="train must be a path"):
+    with pytest.raises(TypeError, match="path"):
         rashid.run(train=3, test=3)
 
 

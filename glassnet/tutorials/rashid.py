@@ -9,15 +9,14 @@ The glossary below (``GLOSSARY``) maps Rashid's names onto glassnet's.
 
 from __future__ import annotations
 
-import csv
 import numbers
 import os
-import warnings
 
 import numpy as np
 
 import glassnet
 from glassnet import datasets
+from glassnet.data import RashidScale, mnist, rashid_targets
 from glassnet.tutorials import Erratum, TutorialResult
 
 fm = glassnet.format_matrix
@@ -34,7 +33,6 @@ glassnet keeps samples as rows:
     E = T - O                         -(Yhat - Y) = minus dL/dYhat for one sample
     learning rate (L, alpha)          lr"""
 
-N_PIXELS = 784  # a 28x28 MNIST image, one CSV column per pixel
 
 
 def _sigmoid(x):
@@ -279,70 +277,13 @@ def _weight_update(trace):
 
 
 # ----------------------------------------------------------------- section 6
-def _read_mnist_csv(path, role):
-    """Read an MNIST CSV file (no header; per row a label 0-9 then 784 pixels 0-255).
-
-    Returns ``X`` (float64, shape (N, 784)) and integer labels ``y``; raises a
-    ValueError naming the file, row and column of the first problem.
-    """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{role} must be a path to a CSV file, got {path!r} ({type(path).__name__})")
-    path = os.fspath(path)
-    where = f"{role} file {path!r}"
-    if not os.path.isfile(path):
-        raise ValueError(f"{where} does not exist (expected an MNIST CSV file: a label and {N_PIXELS} pixels per row)")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # numpy warns about an empty file; it is reported below
-            rows = np.loadtxt(path, delimiter=",", ndmin=2)
-    except ValueError:
-        _raise_bad_cell(path, where)
-        raise
-    if rows.size == 0:
-        raise ValueError(f"{where} is empty: expected one image per row, a label and {N_PIXELS} pixels")
-    if rows.shape[1] != N_PIXELS + 1:
-        raise ValueError(
-            f"{where}, row 1: expected {N_PIXELS + 1} comma-separated values (a label and {N_PIXELS} pixels), "
-            f"got {rows.shape[1]}"
-        )
-    labels, X = rows[:, 0], rows[:, 1:]
-    bad = ~np.isin(labels, np.arange(10))
-    if bad.any():
-        r = int(np.argmax(bad))
-        raise ValueError(f"{where}, row {r + 1}, column 1: the label must be a whole number 0-9, got {labels[r]:g}")
-    bad = ~((X >= 0) & (X <= 255))
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise ValueError(f"{where}, row {r + 1}, column {c + 2}: pixels must be 0-255, got {X[r, c]:g}")
-    return X, labels.astype(np.int64)
-
-
-def _raise_bad_cell(path, where):
-    """Find the first row with the wrong number of cells or a non-number, and say where it is."""
-    with open(path, newline="") as f:
-        # numbered like numpy's rows: blank lines are skipped and not counted
-        rows = (row for row in csv.reader(f) if any(cell.strip() for cell in row))
-        for number, row in enumerate(rows, 1):
-            if len(row) != N_PIXELS + 1:
-                raise ValueError(
-                    f"{where}, row {number}: expected {N_PIXELS + 1} comma-separated values "
-                    f"(a label and {N_PIXELS} pixels), got {len(row)}"
-                )
-            for column, cell in enumerate(row, 1):
-                try:
-                    float(cell)
-                except ValueError:
-                    hint = " (the file must not have a header row)" if number == 1 else ""
-                    raise ValueError(
-                        f"{where}, row {number}, column {column}: {cell!r} is not a number{hint}"
-                    ) from None
-
-
-def _rashid_targets(labels):
-    """Rashid's target matrix: 0.99 for the right class, 0.01 elsewhere."""
-    T = np.full((len(labels), 10), 0.01)
-    T[np.arange(len(labels)), labels] = 0.99
-    return T
+def _read_digits(path):
+    """``X, y`` from an MNIST CSV file, whose labels must be the digits 0-9."""
+    X, y = mnist(path)
+    bad = np.flatnonzero(y > 9)
+    if len(bad):
+        raise ValueError(f"{os.fspath(path)}: data row {bad[0] + 1} has label {y[bad[0]]}; MNIST labels are digits 0-9")
+    return X, y
 
 
 def _check_whole(name, value, minimum):
@@ -367,13 +308,11 @@ def _mnist_recipe(train, test, hidden, epochs, lr, seed):
         # about 1,350 training images instead of 60,000: more passes for a useful number of updates
         epochs = 10 if epochs is None else epochs
     else:
-        X_train, y_train = _read_mnist_csv(train, "train")
-        X_test, y_test = _read_mnist_csv(test, "test")
+        X_train, y_train = _read_digits(train)
+        X_test, y_test = _read_digits(test)
         top, source = 255.0, f"MNIST CSV files {os.fspath(train)!r} and {os.fspath(test)!r}"
         epochs = 1 if epochs is None else epochs
-
-    def scale(X):
-        return X / top * 0.99 + 0.01
+    scale = RashidScale(max_value=top).transform
 
     n_in = X_train.shape[1]
     net = glassnet.Network(
@@ -381,8 +320,8 @@ def _mnist_recipe(train, test, hidden, epochs, lr, seed):
          glassnet.Dense(hidden, 10, "sigmoid", bias=False, init=glassnet.Rashid())],
         loss="squared_error", seed=seed,
     )
-    history = net.fit(scale(X_train), _rashid_targets(y_train), epochs=epochs, batch_size=1, lr=lr)
-    scores = net.evaluate(scale(X_test), _rashid_targets(y_test))
+    history = net.fit(scale(X_train), rashid_targets(y_train, 10), epochs=epochs, batch_size=1, lr=lr)
+    scores = net.evaluate(scale(X_test), rashid_targets(y_test, 10))
     first = net.predict_proba(scale(X_test[:1]))[0]
     text = "\n".join([
         f"Data: {source};",

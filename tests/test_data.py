@@ -1,0 +1,466 @@
+"""glassnet.data: file loaders (with their error messages) and preprocessing."""
+
+import gzip
+import json
+import re
+import struct
+
+import numpy as np
+import pytest
+
+import glassnet
+from glassnet.data import (
+    MNIST_IMAGES_MAGIC,
+    MNIST_LABELS_MAGIC,
+    MinMax,
+    Pipeline,
+    RashidScale,
+    Standardize,
+    Table,
+    load_csv,
+    mnist,
+    one_hot,
+    preprocessing_from_config,
+    rashid_targets,
+    read_idx,
+)
+
+
+def write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def raises(error, message):
+    """``pytest.raises`` that matches ``message`` literally."""
+    return pytest.raises(error, match=re.escape(message))
+
+
+# ------------------------------------------------------------- load_csv
+
+FLOWERS = "length,width,species\n1.5,0.2,setosa\n4.7,1.4,versicolor\n1.3,0.2,setosa\n6.0,2.5,virginica\n"
+
+
+def test_load_csv_header_and_string_labels(tmp_path):
+    table = load_csv(write(tmp_path / "f.csv", FLOWERS))
+    assert isinstance(table, Table)
+    assert table.X.dtype == np.float64 and table.y.dtype == np.int64
+    assert table.X.tolist() == [[1.5, 0.2], [4.7, 1.4], [1.3, 0.2], [6.0, 2.5]]
+    assert table.class_names == ["setosa", "versicolor", "virginica"]
+    assert table.y.tolist() == [0, 1, 0, 2]
+    assert table.feature_names == ["length", "width"]
+    X, y, class_names, feature_names = table  # unpacks like a tuple
+    assert repr(table).startswith("Table(X: 4 rows x 2 features, 3 classes ['setosa', 'versicolor', 'virginica']")
+
+
+def test_load_csv_without_header_keeps_integer_labels(tmp_path):
+    table = load_csv(write(tmp_path / "n.csv", "1,2,3\n4,5,1\n7,8,3.0\n"))
+    assert table.X.tolist() == [[1, 2], [4, 5], [7, 8]]
+    assert table.y.tolist() == [3, 1, 3]
+    assert table.class_names == ["0", "1", "2", "3"]
+    assert table.feature_names == ["column 1", "column 2"]
+
+
+def test_load_csv_target_by_name_index_and_ignore(tmp_path):
+    path = write(tmp_path / "s.csv", "id,label,a,b\n1,yes,0.5,1\n2,no,0.25,2\n")
+    by_name = load_csv(path, target="label", ignore=["id"])
+    assert by_name.X.tolist() == [[0.5, 1], [0.25, 2]]
+    assert by_name.feature_names == ["a", "b"] and by_name.class_names == ["no", "yes"]
+    assert by_name.y.tolist() == [1, 0]
+    by_index = load_csv(path, target=1, ignore=(0,))
+    assert np.array_equal(by_index.X, by_name.X) and np.array_equal(by_index.y, by_name.y)
+    last = load_csv(path, target=-1, ignore=["label"])
+    assert last.feature_names == ["id", "a"] and last.y.tolist() == [1, 2]
+
+
+def test_load_csv_header_switch(tmp_path):
+    path = write(tmp_path / "h.csv", "1,2,0\n3,4,1\n")
+    assert load_csv(path, header=True).feature_names == ["1", "2"]
+    assert len(load_csv(path, header=True).X) == 1
+    with raises(ValueError, "h.csv, row 1, column 1: expected a number, got 'a'"):
+        load_csv(write(tmp_path / "h.csv", "a,b,c\n3,4,1\n"), header=False)
+
+
+def test_load_csv_delimiter_gzip_bom_quotes_and_blank_lines(tmp_path):
+    text = "\ufeffx;y;city\n1;2;\"Paris; FR\"\n\n3;4;Oslo\n;;\n"
+    with gzip.open(tmp_path / "c.csv.gz", "wt", encoding="utf-8") as f:
+        f.write(text)
+    table = load_csv(tmp_path / "c.csv.gz", delimiter=";")
+    assert table.feature_names == ["x", "y"]
+    assert table.X.tolist() == [[1, 2], [3, 4]]
+    assert table.class_names == ["Oslo", "Paris; FR"] and table.y.tolist() == [1, 0]
+    # a blank line still counts for the row numbers in messages
+    with raises(ValueError, "b.csv, row 4, column 1 ('x'): expected a number, got 'oops'"):
+        load_csv(write(tmp_path / "b.csv", "x,c\n1,a\n\noops,b\n"))
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a,b,label\n1,2,cat\n3,x,dog\n", ", row 3, column 2 ('b'): expected a number, got 'x'"),
+        ("a,b,label\n1,2,cat\n3,,dog\n", ", row 3, column 2 ('b'): the cell is empty; every feature needs a number"),
+        ("a,b,label\n1,nan,cat\n", ", row 2, column 2 ('b'): expected a finite number, got 'nan'"),
+        ("1,2,0\n4,-inf,1\n", ", row 2, column 2: expected a finite number, got '-inf'"),
+        ("a,b,label\n1,2,cat\n3,4\n", ", row 3: expected 3 cells (as in row 1), got 2"),
+        ("a,b,label\n1,2,cat\n3,4,dog,5\n", ", row 3: expected 3 cells (as in row 1), got 4"),
+        ("a,b,label\n1,2,\n", ", row 2, column 3 ('label'): the class label is empty"),
+        ("a,b,c\n1,2,2.5\n", ", row 2, column 3 ('c'): class labels must be names or whole numbers >= 0, got '2.5'"),
+        ("a,b,c\n1,2,-1\n", ", row 2, column 3 ('c'): class labels must be names or whole numbers >= 0, got '-1'"),
+        ("", " is empty: it has no rows to read"),
+        ("\n\n", " is empty: it has no rows to read"),
+        ("a,b,label\n", " has a header row but no data rows"),
+        ("label\n1\n", " has no feature column: every column is the target or ignored"),
+    ],
+)
+def test_load_csv_bad_files(tmp_path, text, message):
+    path = write(tmp_path / "bad.csv", text)
+    with pytest.raises(ValueError) as excinfo:
+        load_csv(path)
+    assert str(excinfo.value) == f"{path}{message}"
+
+
+def test_load_csv_bad_arguments(tmp_path):
+    path = write(tmp_path / "f.csv", FLOWERS)
+    with raises(FileNotFoundError, f"CSV file not found: {tmp_path / 'missing.csv'}"):
+        load_csv(tmp_path / "missing.csv")
+    with raises(ValueError, "is a directory; load_csv expects a CSV file"):
+        load_csv(tmp_path)
+    with raises(ValueError, "target 'kind' is not a column of"):
+        load_csv(path, target="kind")
+    with raises(ValueError, "its columns are ['length', 'width', 'species']"):
+        load_csv(path, target="kind")
+    with raises(ValueError, "target index 3 is out of range"):
+        load_csv(path, target=3)
+    with raises(TypeError, "target must be a column name (str) or a 0-based column index (int), got 1.5 (float)"):
+        load_csv(path, target=1.5)
+    with raises(ValueError, "column 3 ('species') is the target; it cannot also be in ignore"):
+        load_csv(path, ignore=["species"])
+    with raises(TypeError, "ignore must be a list or tuple"):
+        load_csv(path, ignore="length")
+    with raises(ValueError, "header must be 'auto', True or False, got 'yes' (str)"):
+        load_csv(path, header="yes")
+    with raises(ValueError, "delimiter must be a single character"):
+        load_csv(path, delimiter=", ")
+    with raises(TypeError, "path must be a file path"):
+        load_csv(42)
+    nameless = write(tmp_path / "n.csv", "1,2,0\n")
+    with raises(ValueError, "target 'species' is a column name but"):
+        load_csv(nameless, target="species")
+
+
+def test_load_csv_binary_file(tmp_path):
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x81garbage")
+    with raises(ValueError, "bin.csv could not be read as a UTF-8 CSV text file"):
+        load_csv(tmp_path / "bin.csv")
+
+
+# ---------------------------------------------------------------- MNIST
+
+
+def idx_bytes(values, code=0x08, dtype=">u1"):
+    values = np.asarray(values)
+    header = struct.pack(">BBBB", 0, 0, code, values.ndim) + struct.pack(f">{values.ndim}I", *values.shape)
+    return header + values.astype(dtype).tobytes()
+
+
+def mnist_arrays(n, seed, size=28):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, size=(n, size, size)), rng.integers(0, 10, size=n)
+
+
+def write_mnist_dir(directory, n_train=5, n_test=3, gz=False, sep="-"):
+    directory.mkdir(exist_ok=True)
+    parts = {"train": mnist_arrays(n_train, 1), "t10k": mnist_arrays(n_test, 2)}
+    for prefix, (images, labels) in parts.items():
+        for kind, values, dims in (("images", images, 3), ("labels", labels, 1)):
+            data = idx_bytes(values)
+            name = f"{prefix}-{kind}{sep}idx{dims}-ubyte"
+            if gz:
+                (directory / f"{name}.gz").write_bytes(gzip.compress(data))
+            else:
+                (directory / name).write_bytes(data)
+    return parts
+
+
+@pytest.mark.parametrize("gz, sep", [(False, "-"), (True, "-"), (False, ".")])
+def test_mnist_idx_directory(tmp_path, gz, sep):
+    parts = write_mnist_dir(tmp_path / "m", gz=gz, sep=sep)
+    X_train, X_test, y_train, y_test = mnist(tmp_path / "m")
+    assert X_train.shape == (5, 784) and X_test.shape == (3, 784)
+    assert X_train.dtype == np.float64 and y_train.dtype == np.int64
+    assert np.array_equal(X_train, parts["train"][0].reshape(5, 784))
+    assert np.array_equal(X_test[2], parts["t10k"][0][2].ravel())
+    assert np.array_equal(y_train, parts["train"][1]) and np.array_equal(y_test, parts["t10k"][1])
+
+
+def test_read_idx_other_types(tmp_path):
+    values = np.array([[-3, 300], [7, -32000]])
+    (tmp_path / "a.idx").write_bytes(idx_bytes(values, 0x0B, ">i2"))
+    got = read_idx(tmp_path / "a.idx")
+    assert got.dtype == np.int16 and got.tolist() == values.tolist()
+    floats = np.array([0.5, -1.25, 3.0])
+    (tmp_path / "f.idx").write_bytes(idx_bytes(floats, 0x0D, ">f4"))
+    assert read_idx(tmp_path / "f.idx").tolist() == [0.5, -1.25, 3.0]
+
+
+def test_read_idx_bad_files(tmp_path):
+    good = idx_bytes(np.zeros((2, 3, 3)))
+    cases = [
+        (good[:2], "x is truncated: 2 bytes, fewer than the 4 bytes of an IDX magic number"),
+        (b"\x1f\x8b\x08\x03" + good[4:], "x is not an IDX file: its magic number is 0x1F8B0803"),
+        (good[:10], "x is truncated: its header needs 16 bytes for 3 dimensions, the file has 10"),
+        (good[:-1], "x is truncated: its header promises 2 x 3 x 3 values (18 bytes) but only 17 bytes follow"),
+        (good + b"\x00\x00", "x has 2 bytes after the 2 x 3 x 3 values its header describes"),
+    ]
+    for data, message in cases:
+        (tmp_path / "x").write_bytes(data)
+        with raises(ValueError, message):
+            read_idx(tmp_path / "x")
+    (tmp_path / "x").write_bytes(good)
+    with raises(ValueError, "x has magic number 0x00000803, expected 0x00000801"):
+        read_idx(tmp_path / "x", MNIST_LABELS_MAGIC)
+    assert read_idx(tmp_path / "x", MNIST_IMAGES_MAGIC).shape == (2, 3, 3)
+    (tmp_path / "x.gz").write_bytes(gzip.compress(good)[:-12])
+    with raises(ValueError, "x.gz is not a complete gzip file"):
+        read_idx(tmp_path / "x.gz")
+
+
+def test_mnist_idx_directory_errors(tmp_path):
+    d = tmp_path / "m"
+    write_mnist_dir(d)
+    labels = d / "train-labels-idx1-ubyte"
+    labels.write_bytes(idx_bytes(np.arange(4)))
+    with raises(ValueError, f"{labels} has 4 labels but {d / 'train-images-idx3-ubyte'} has 5 images"):
+        mnist(d)
+    labels.write_bytes(idx_bytes(np.zeros((5, 28, 28))))
+    with raises(ValueError, f"{labels} has magic number 0x00000803, expected 0x00000801"):
+        mnist(d)
+    labels.write_bytes(idx_bytes(np.arange(5)))
+    (d / "t10k-images-idx3-ubyte").write_bytes(idx_bytes(mnist_arrays(3, 2, size=27)[0]))
+    with raises(ValueError, "holds images of 784 pixels but"):
+        mnist(d)
+    (d / "t10k-images-idx3-ubyte").write_bytes(idx_bytes(mnist_arrays(3, 2)[0])[:-5])
+    with raises(ValueError, f"{d / 't10k-images-idx3-ubyte'} is truncated"):
+        mnist(d)
+    (d / "t10k-images-idx3-ubyte").unlink()
+    with raises(ValueError, f"{d} lacks the MNIST IDX file(s) t10k-images-idx3-ubyte (plain or .gz)"):
+        mnist(d)
+
+
+def mnist_csv_text(n, seed, header=False):
+    images, labels = mnist_arrays(n, seed)
+    rows = [",".join(str(v) for v in [label, *image.ravel()]) for image, label in zip(images, labels)]
+    head = ["label," + ",".join(f"{r}x{c}" for r in range(1, 29) for c in range(1, 29))] if header else []
+    return "\n".join(head + rows) + "\n", images.reshape(n, 784), labels
+
+
+def test_mnist_csv_file_and_directory(tmp_path):
+    text, images, labels = mnist_csv_text(4, 3)
+    X, y = mnist(write(tmp_path / "digits.csv", text))
+    assert X.shape == (4, 784) and X.dtype == np.float64 and y.dtype == np.int64
+    assert np.array_equal(X, images) and np.array_equal(y, labels)
+    (tmp_path / "windows.csv").write_bytes(text.replace("\n", "\r\n").encode())
+    X_crlf, y_crlf = mnist(tmp_path / "windows.csv")
+    assert np.array_equal(X_crlf, images) and np.array_equal(y_crlf, labels)
+    # Kaggle's CSV copies start with a header row
+    text_h, images_h, labels_h = mnist_csv_text(2, 4, header=True)
+    d = tmp_path / "csvs"
+    d.mkdir()
+    write(d / "mnist_train_small.csv", text)
+    with gzip.open(d / "mnist_test.csv.gz", "wt") as f:
+        f.write(text_h)
+    X_train, X_test, y_train, y_test = mnist(d)
+    assert np.array_equal(X_train, images) and np.array_equal(y_test, labels_h)
+    assert np.array_equal(X_test, images_h) and np.array_equal(y_train, labels)
+
+
+def test_mnist_csv_errors(tmp_path):
+    text, _, _ = mnist_csv_text(3, 5)
+    rows = [line.split(",") for line in text.splitlines()]
+    path = tmp_path / "bad.csv"
+
+    def with_cells(i, **cells):
+        """The file with row ``i`` (0-based) changed: ``c7="x"`` puts "x" in column 7."""
+        changed = [list(row) for row in rows]
+        for key, value in cells.items():
+            changed[i][int(key[1:]) - 1] = value
+        changed[i] = [cell for cell in changed[i] if cell is not None]
+        return write(path, "\n".join(",".join(row) for row in changed) + "\n")
+
+    with raises(ValueError, "bad.csv, row 2, column 7: expected a number, got 'x'"):
+        mnist(with_cells(1, c7="x"))
+    with raises(ValueError, "bad.csv, row 3: expected 785 cells (as in row 1), got 784"):
+        mnist(with_cells(2, c785=None))
+    with raises(ValueError, "bad.csv, row 1, column 2: pixels must be 0-255, got 256.0"):
+        mnist(with_cells(0, c2="256"))
+    with raises(ValueError, "bad.csv, row 3, column 785: pixels must be 0-255, got -1.0"):
+        mnist(with_cells(2, c785="-1"))
+    with raises(ValueError, "bad.csv, row 2, column 1: labels must be whole numbers >= 0, got 1.5"):
+        mnist(with_cells(1, c1="1.5"))
+    with raises(ValueError, "bad.csv: column 1 must hold digit labels (whole numbers), got names such as 'seven'"):
+        mnist(with_cells(1, c1="seven"))
+    with raises(ValueError, "bad.csv has 4 columns; MNIST CSV has 785"):
+        mnist(write(path, "1,2,3,4\n5,6,7,8\n"))
+    with raises(ValueError, "bad.csv is empty: it has no rows to read"):
+        mnist(write(path, "\n"))
+    with raises(FileNotFoundError, f"MNIST path not found: {tmp_path / 'nowhere'}"):
+        mnist(tmp_path / "nowhere")
+
+
+def test_mnist_directory_without_data(tmp_path):
+    with raises(ValueError, "holds neither the four MNIST IDX files"):
+        mnist(tmp_path)
+    write(tmp_path / "mnist_train.csv", "")
+    write(tmp_path / "mnist_train_100.csv", "")
+    write(tmp_path / "mnist_test.csv", "")
+    with raises(ValueError, "has several mnist_train*.csv files (mnist_train.csv, mnist_train_100.csv); keep one"):
+        mnist(tmp_path)
+
+
+# -------------------------------------------------------- preprocessing
+
+X_RAW = np.array([[1.0, 5.0, 0.0], [3.0, 5.0, 255.0], [2.0, 5.0, 100.0], [6.0, 5.0, 20.0]])
+
+
+def test_standardize():
+    prep = Standardize().fit(X_RAW)
+    Z = prep.transform(X_RAW)
+    assert np.allclose(Z[:, [0, 2]].mean(axis=0), 0) and np.allclose(Z[:, [0, 2]].std(axis=0), 1)
+    assert np.all(Z[:, 1] == 0)  # constant column: scale 1, exact zeros
+    assert prep.arrays()["scale"][1] == 1.0
+    assert Standardize().fit_transform([[1.0], [3.0]]).tolist() == [[-1.0], [1.0]]
+
+
+def test_minmax():
+    prep = MinMax(-1, 1).fit(X_RAW)
+    Z = prep.transform(X_RAW)
+    assert np.allclose(Z[:, 0], [-1.0, -0.2, -0.6, 1.0])
+    assert np.all(Z[:, 1] == -1.0)  # constant column maps to low
+    assert prep.transform([[11.0, 9.0, 255.0]]).tolist() == [[3.0, -1.0, 1.0]]
+    with raises(ValueError, "MinMax needs low < high, got low=1.0, high=0.0"):
+        MinMax(1, 0)
+
+
+def test_rashid_scale():
+    assert RashidScale().transform([[0.0, 255.0, 127.5]]).tolist() == [[0.01, 1.0, 0.505]]
+    prep = RashidScale(16).fit([[0, 16], [8, 4]])
+    assert prep.transform([[8.0, 0.0]]).tolist() == [[0.505, 0.01]]
+    with raises(ValueError, "RashidScale(max_value=255.0) expects X in [0, 255.0], got values from 0.0 to 300.0"):
+        RashidScale().fit([[0.0, 300.0]])
+    with raises(ValueError, "max_value must be > 0, got 0.0"):
+        RashidScale(0)
+
+
+def test_pipeline_composes_and_flattens():
+    inner = Pipeline([RashidScale(), Standardize()])
+    prep = Pipeline([inner, MinMax()]).fit(X_RAW)
+    assert [type(step).__name__ for step in prep.steps] == ["RashidScale", "Standardize", "MinMax"]
+    by_hand = MinMax().fit_transform(Standardize().fit_transform(RashidScale().fit_transform(X_RAW)))
+    assert np.allclose(prep.transform(X_RAW), by_hand)
+    assert sorted(prep.arrays()) == ["1.mean", "1.scale", "2.max", "2.min"]
+    assert repr(prep) == "Pipeline([RashidScale(max_value=255.0), Standardize(), MinMax(low=0.0, high=1.0)])"
+    with raises(TypeError, "steps[1] must be Standardize, MinMax, RashidScale or Pipeline, got 'scale' (str)"):
+        Pipeline([Standardize(), "scale"])
+
+
+def fitted_objects():
+    return [
+        Standardize().fit(X_RAW),
+        MinMax(0.1, 0.9).fit(X_RAW),
+        RashidScale().fit(X_RAW),
+        RashidScale(),
+        Pipeline([RashidScale(), Standardize(), MinMax()]).fit(X_RAW),
+    ]
+
+
+@pytest.mark.parametrize("prep", fitted_objects(), ids=repr)
+def test_round_trip_through_config_and_arrays(prep):
+    config = json.loads(json.dumps(prep.config()))
+    assert config["name"] == prep.name
+    arrays = {key: np.array(value) for key, value in prep.arrays().items()}
+    rebuilt = preprocessing_from_config(config, arrays)
+    assert type(rebuilt) is type(prep) and repr(rebuilt) == repr(prep)
+    X_new = X_RAW[::-1] * 0.5
+    assert np.array_equal(rebuilt.transform(X_new), prep.transform(X_new))
+    assert rebuilt.transform(X_new).dtype == np.float64
+    assert prep.transform(X_new.astype(np.float32)).dtype == np.float32
+    assert np.allclose(prep.transform(X_new.astype(np.float32)), prep.transform(X_new), atol=1e-5)
+
+
+@pytest.mark.parametrize("prep", [Standardize(), MinMax(), RashidScale()], ids=repr)
+def test_transform_checks_the_column_count(prep):
+    prep.fit(X_RAW)
+    with raises(ValueError, f"X has 2 columns but this {type(prep).__name__} was fitted on 3 (got shape (4, 2)"):
+        prep.transform(X_RAW[:, :2])
+
+
+def test_unfitted_transform_says_fit_first():
+    with raises(RuntimeError, "this Standardize is not fitted yet; call fit(X) first"):
+        Standardize().transform(X_RAW)
+    with raises(RuntimeError, "this MinMax is not fitted yet"):
+        MinMax().arrays()
+    with raises(ValueError, "X contains NaN or infinite values (first at row 1, column 1)"):
+        Standardize().fit(X_RAW).transform([[1, 2, 3], [1, np.nan, 3]])
+
+
+def test_preprocessing_from_config_rejects_bad_data():
+    mean, scale = np.zeros(3), np.ones(3)
+    bad = [
+        ([1, 2], {}, "preprocessing config must be a dict, got [1, 2] (list)"),
+        ({"name": "os.system"}, {}, "unknown preprocessing name 'os.system'; expected one of"),
+        ({}, {}, "unknown preprocessing name None"),
+        ({"name": "standardize", "extra": 1}, {"mean": mean, "scale": scale}, "needs exactly the keys ['name']"),
+        ({"name": "standardize"}, {"mean": mean}, "expected exactly the arrays ['mean', 'scale'], got ['mean']"),
+        ({"name": "standardize"}, {"mean": mean, "scale": np.ones(2)}, "must have the same length, got [3, 2]"),
+        ({"name": "standardize"}, {"mean": np.zeros((3, 1)), "scale": scale}, "array 'mean' must be 1-D"),
+        ({"name": "standardize"}, {"mean": mean, "scale": np.array([1, 0, 1.0])}, "scale must be > 0"),
+        ({"name": "standardize"}, {"mean": [0, 0, 0], "scale": scale}, "array 'mean' must be a numeric numpy array"),
+        ({"name": "standardize"}, {"mean": np.array([0, np.inf, 0]), "scale": scale}, "non-empty and finite"),
+        ({"name": "minmax", "low": 0, "high": 1}, {"min": np.ones(3), "max": mean}, "need max >= min"),
+        ({"name": "minmax", "low": "0", "high": 1}, {"min": mean, "max": scale}, "low must be a finite number"),
+        ({"name": "minmax", "low": 1, "high": 0}, {"min": mean, "max": scale}, "MinMax needs low < high"),
+        ({"name": "rashid", "max_value": 255}, {}, "needs exactly the keys ['max_value', 'n_features', 'name']"),
+        ({"name": "rashid", "max_value": 255, "n_features": 2.0}, {}, "n_features must be an integer"),
+        ({"name": "rashid", "max_value": 255, "n_features": None}, {"x": mean}, "expected exactly the arrays []"),
+        ({"name": "pipeline", "steps": []}, {}, "pipeline steps must be a non-empty list"),
+        ({"name": "pipeline", "steps": [{"name": "pipeline", "steps": []}]}, {}, "step 0 is itself a pipeline"),
+        (
+            {"name": "pipeline", "steps": [{"name": "standardize"}]},
+            {"0.mean": mean, "0.scale": scale, "9.mean": mean},
+            "pipeline arrays ['9.mean'] belong to no step",
+        ),
+        (
+            {"name": "pipeline", "steps": [{"name": "standardize"}, {"name": "standardize"}]},
+            {"0.mean": mean, "0.scale": scale, "1.mean": np.zeros(2), "1.scale": np.ones(2)},
+            "pipeline step 1 was fitted on 2 columns but step 0 gives 3",
+        ),
+    ]
+    for config, arrays, message in bad:
+        with raises(ValueError, message):
+            preprocessing_from_config(config, arrays)
+
+
+def test_network_applies_its_preprocessing():
+    net = glassnet.Network([glassnet.Dense(3, 2, "softmax")], seed=0)
+    net.preprocessing = Standardize().fit(X_RAW)
+    assert np.allclose(net.predict_proba(X_RAW), net.forward(net.preprocessing.transform(X_RAW)))
+
+
+# -------------------------------------------------------------- targets
+
+
+def test_one_hot_and_rashid_targets():
+    assert one_hot([2, 0, 1], 3).tolist() == [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+    assert one_hot(np.array([1.0]), 2).tolist() == [[0, 1]]
+    assert rashid_targets([5], 10).tolist() == [[0.01] * 5 + [0.99] + [0.01] * 4]
+    assert rashid_targets([0, 1], 2, low=0.1, high=0.9).tolist() == [[0.9, 0.1], [0.1, 0.9]]
+    with raises(ValueError, "y[1] is 3; class labels must be whole numbers 0 to 2"):
+        one_hot([0, 3], 3)
+    with raises(ValueError, "y[0] is 0.5; class labels must be whole numbers 0 to 1"):
+        one_hot([0.5], 2)
+    with raises(ValueError, "y must be a 1-D array of class labels"):
+        one_hot([[0, 1]], 2)
+    with raises(TypeError, "n_classes must be an integer"):
+        one_hot([0], 2.0)
+    with raises(ValueError, "rashid_targets needs low < high, got low=0.99, high=0.01"):
+        rashid_targets([0], 2, low=0.99, high=0.01)
