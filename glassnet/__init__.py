@@ -7,14 +7,18 @@ The public API::
     Uniform, Normal, Rashid, Glorot,
     He, Constant                      weight initializers (glassnet.initializers)
     gradient_check                    back-propagation vs finite differences
+    load, ModelFileError              model files (glassnet.io; Network.save writes them)
+    data, datasets, metrics           loaders and preprocessing, bundled data, scores
+    plots, experiments                (import explicitly: they load matplotlib)
     trace_step, Trace                 every matrix of one training step
     format_matrix                     aligned text rendering of a matrix
 """
 
-from glassnet import datasets
+from glassnet import data, datasets, io, metrics
 from glassnet.activations import ACTIVATIONS
 from glassnet.gradcheck import gradient_check, numerical_gradients
 from glassnet.initializers import Constant, Glorot, He, Normal, Rashid, Uniform
+from glassnet.io import ModelFileError, load
 from glassnet.layers import Dense
 from glassnet.losses import LOSSES
 from glassnet.network import History, Network
@@ -30,6 +34,7 @@ __all__ = [
     "Constant",
     "Dense",
     "Glorot",
+    "ModelFileError",
     "He",
     "History",
     "Network",
@@ -39,7 +44,11 @@ __all__ = [
     "Trace",
     "Uniform",
     "__version__",
+    "data",
     "datasets",
+    "io",
+    "load",
+    "metrics",
     "format_matrix",
     "format_number",
     "gradient_check",

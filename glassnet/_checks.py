@@ -49,7 +49,7 @@ def finite_matrix(name: str, value, *, dtype=np.float64, n_cols: int | None = No
         arr = np.asarray(value)
     except Exception as exc:  # ragged nested lists and the like
         raise TypeError(f"{name} must be a 2-D numeric array, got {describe(value)}") from exc
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating) or arr.dtype == bool):
         raise TypeError(f"{name} must be a 2-D numeric array, got {describe(value)}")
     if arr.ndim == 1:
         arr = arr.reshape(1, -1)

@@ -1,13 +1,18 @@
 """Activation functions.
 
-Each activation is a pair of functions:
+Each activation provides:
 
-* ``forward(Z) -> A`` computes the layer output from its pre-activation ``Z``;
-* ``backward(A, dA) -> dZ`` applies the chain rule, ``dZ = dA * f'(Z)``, with the
-  derivative written in terms of the *output* ``A`` (``sigmoid' = A (1 - A)``,
-  ``tanh' = 1 - A**2``) so that ``Z`` need not be kept.
+* ``forward(Z, out=None) -> A``, the layer output from its pre-activation ``Z``;
+* ``backward(A, dA, out=None) -> dZ``, the chain rule ``dZ = dA * f'(Z)``;
+* for the elementwise ones, ``derivative(A, out=None) -> f'(Z)``, written in
+  terms of the *output* ``A`` (``sigmoid' = A (1 - A)``, ``tanh' = 1 - A**2``,
+  ``relu' = [A > 0]``) so that ``Z`` need not be kept.
 
-Both accept ``out=`` so the training loop can reuse buffers.
+``out`` may be the input array itself (``forward(Z, out=Z)``,
+``backward(A, dA, out=dA)``): the fast training loop in ``glassnet.fastpath``
+computes in place in preallocated buffers, and ``backward`` of an elementwise
+activation is literally ``dA * derivative(A)``, so the readable path and the fast
+path share one formula.
 """
 
 from __future__ import annotations
@@ -21,33 +26,52 @@ class Activation:
     """Base class: a named elementwise (or row-wise) function and its derivative."""
 
     name = ""
+    # True when f'(Z) is elementwise and available from ``derivative``; softmax
+    # couples the entries of a row and only offers ``backward``.
+    elementwise = True
 
     def forward(self, Z, out=None):
         raise NotImplementedError
 
+    def derivative(self, A, out=None):
+        raise NotImplementedError(f"{self.name} has no elementwise derivative; use backward(A, dA)")
+
     def backward(self, A, dA, out=None):
-        raise NotImplementedError
+        """``dZ = dA * f'(Z)``, with ``f'`` computed from the output ``A``."""
+        return np.multiply(dA, self.derivative(A), out=out)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
 
 
 class Sigmoid(Activation):
-    """``A = 1 / (1 + exp(-Z))``, computed without overflow for any finite ``Z``."""
+    """``A = 1 / (1 + exp(-Z))``, without overflow for any finite ``Z``.
+
+    float32 (training) uses ``(1 + tanh(Z / 2)) / 2``: the same function, it
+    cannot overflow, and NumPy's float32 tanh is about twice as fast as exp
+    plus a reciprocal. Its relative error grows for very negative ``Z``
+    (where A is tiny), which float64 work (tutorials, traces, gradient checks)
+    cannot afford, so float64 uses ``exp(-|Z|)``, exact to the last digit at
+    both ends.
+    """
 
     name = "sigmoid"
 
     def forward(self, Z, out=None):
-        # exp(-|Z|) never overflows; the two branches of the where() are the same
-        # function written for Z >= 0 and Z < 0.
-        E = np.exp(-np.abs(Z))
-        num = np.where(Z >= 0, 1.0, E).astype(E.dtype, copy=False)
-        return np.divide(num, 1.0 + E, out=out)
+        if Z.dtype == np.float64:
+            E = np.exp(-np.abs(Z))
+            # 1 / (1 + e^-Z) for Z >= 0, e^Z / (1 + e^Z) for Z < 0: never exp of a positive number
+            return np.divide(np.where(Z >= 0, 1.0, E), 1.0 + E, out=out)
+        out = np.multiply(Z, 0.5, out=out)
+        np.tanh(out, out=out)
+        out += 1.0
+        out *= 0.5
+        return out
 
-    def backward(self, A, dA, out=None):
-        # dZ = dA * A * (1 - A)
-        out = np.multiply(dA, A, out=out)
-        out *= 1.0 - A
+    def derivative(self, A, out=None):
+        # sigmoid'(Z) = A (1 - A)
+        out = np.subtract(1.0, A, out=out)
+        out *= A
         return out
 
 
@@ -59,9 +83,10 @@ class Tanh(Activation):
     def forward(self, Z, out=None):
         return np.tanh(Z, out=out)
 
-    def backward(self, A, dA, out=None):
-        # dZ = dA * (1 - A**2)
-        return np.multiply(dA, 1.0 - A * A, out=out)
+    def derivative(self, A, out=None):
+        # tanh'(Z) = 1 - A**2
+        out = np.multiply(A, A, out=out)
+        return np.subtract(1.0, out, out=out)
 
 
 class ReLU(Activation):
@@ -72,8 +97,11 @@ class ReLU(Activation):
     def forward(self, Z, out=None):
         return np.maximum(Z, 0.0, out=out)
 
-    def backward(self, A, dA, out=None):
-        return np.multiply(dA, A > 0, out=out)
+    def derivative(self, A, out=None):
+        # relu'(Z) is 1 where A > 0, else 0 (A > 0 exactly where Z > 0).
+        if out is None:
+            out = np.empty_like(A)
+        return np.greater(A, 0.0, out=out)
 
 
 class Linear(Activation):
@@ -84,13 +112,14 @@ class Linear(Activation):
     def forward(self, Z, out=None):
         if out is None:
             return np.array(Z, copy=True)
-        out[...] = Z
+        if out is not Z:
+            out[...] = Z
         return out
 
-    def backward(self, A, dA, out=None):
+    def derivative(self, A, out=None):
         if out is None:
-            return np.array(dA, copy=True)
-        out[...] = dA
+            return np.ones_like(A)
+        out.fill(1.0)
         return out
 
 
@@ -98,17 +127,27 @@ class Softmax(Activation):
     """Row-wise ``A_ij = exp(Z_ij) / sum_k exp(Z_ik)``, shifted by the row max for stability."""
 
     name = "softmax"
+    elementwise = False
 
     def forward(self, Z, out=None):
-        out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
+        if Z.ndim == 2 and Z.shape[0] > 64:
+            # Many rows: NumPy's row-wise max and sum loop over the rows one by
+            # one, while argmax and a product with ones are single fast calls
+            # (about 2.5x faster on 1024 rows of 10).
+            shift = np.take_along_axis(Z, Z.argmax(axis=1)[:, None], axis=1)
+            out = np.subtract(Z, shift, out=out)
+            np.exp(out, out=out)
+            out /= (out @ np.ones(out.shape[1], out.dtype))[:, None]
+            return out
+        out = np.subtract(Z, Z.max(axis=-1, keepdims=True), out=out)
         np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
+        out /= out.sum(axis=-1, keepdims=True)
         return out
 
     def backward(self, A, dA, out=None):
         # The Jacobian of softmax is diag(A) - A A^T per row, so
         # dZ = A * (dA - sum_k dA_k A_k).
-        inner = (dA * A).sum(axis=1, keepdims=True)
+        inner = (dA * A).sum(axis=-1, keepdims=True)
         out = np.subtract(dA, inner, out=out)
         out *= A
         return out

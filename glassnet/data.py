@@ -78,8 +78,9 @@ class Table(NamedTuple):
     ----------
     X : ndarray of shape (N, n_features), float64
         The feature columns, in file order.
-    y : ndarray of shape (N,), int64
-        Class indices: ``class_names[y[i]]`` is the label of row ``i``.
+    y : ndarray of shape (N,), int64, or None
+        Class indices: ``class_names[y[i]]`` is the label of row ``i``
+        (None for a file read with ``labelled=False``).
     class_names : list of str
         ``class_names[k]`` names class ``k``.
     feature_names : list of str
@@ -149,7 +150,7 @@ def _column_index(arg, column, names, has_header, path) -> int:
     raise TypeError(f"{arg} must be a column name (str) or a 0-based column index (int), got {describe(column)}")
 
 
-def load_csv(path, target=None, header="auto", delimiter=",", ignore=()):
+def load_csv(path, target=None, header="auto", delimiter=",", ignore=(), labelled=True):
     """Read a CSV file of numeric features and a class label into a ``Table``.
 
     Parameters
@@ -169,6 +170,10 @@ def load_csv(path, target=None, header="auto", delimiter=",", ignore=()):
     ignore : sequence of str or int
         Columns that are neither features nor the label, such as an ID column:
         names or 0-based indexes, as for ``target``.
+    labelled : bool
+        ``False`` for a file with no label column (data to predict): every
+        column that is not ignored is a feature, ``y`` is None and
+        ``class_names`` is empty.
 
     Returns
     -------
@@ -215,7 +220,12 @@ def load_csv(path, target=None, header="auto", delimiter=",", ignore=()):
             raise ValueError(f"{path} has a header row but no data rows")
     else:
         names = [f"column {j + 1}" for j in range(n_cols)]
-    t = n_cols - 1 if target is None else _column_index("target", target, names, has_header, path)
+    if not labelled:
+        if target is not None:
+            raise ValueError(f"target={target!r} was given for a file read with labelled=False")
+        t = None
+    else:
+        t = n_cols - 1 if target is None else _column_index("target", target, names, has_header, path)
     if not isinstance(ignore, (list, tuple)):
         raise TypeError(f"ignore must be a list or tuple of column names or indexes, got {describe(ignore)}")
     ignored = {_column_index("ignore", column, names, has_header, path) for column in ignore}
@@ -246,8 +256,11 @@ def load_csv(path, target=None, header="auto", delimiter=",", ignore=()):
         line, cells = rows[i]
         raise ValueError(f"{where(line, features[k])}: expected a finite number, got {cells[features[k]]!r}")
 
+    feature_names = [names[j] for j in features]
+    if t is None:
+        return Table(X, None, [], feature_names)
     y, class_names = _labels([(line, cells[t]) for line, cells in rows], lambda line: where(line, t))
-    return Table(X, y, class_names, [names[j] for j in features])
+    return Table(X, y, class_names, feature_names)
 
 
 def _labels(cells, where):

@@ -144,6 +144,7 @@ def toy16():
 
 
 BUG_CLASSES = ("ladybird", "caterpillar")
+IRIS_CLASSES = ("setosa", "versicolor", "virginica")
 
 
 def bugs():

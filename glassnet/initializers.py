@@ -7,6 +7,8 @@ An initializer is called as ``init(shape, rng)`` and returns a float64 array.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from glassnet._checks import describe, positive_number
@@ -43,6 +45,8 @@ class Normal(Initializer):
     """Independent draws from ``N(mean, std**2)``."""
 
     def __init__(self, mean=0.0, std=0.05):
+        if not np.isfinite(mean):
+            raise ValueError(f"Normal mean must be finite, got mean={mean!r}")
         self.mean = float(mean)
         self.std = positive_number("std", std)
 
@@ -61,7 +65,7 @@ class Glorot(Initializer):
     """Glorot/Xavier uniform: ``U(-r, r)`` with ``r = sqrt(6 / (n_in + n_out))``."""
 
     def __call__(self, shape, rng):
-        r = np.sqrt(6.0 / (shape[0] + shape[1]))
+        r = np.sqrt(6.0 / (shape[0] + shape[-1]))
         return rng.uniform(-r, r, size=shape)
 
 
@@ -89,6 +93,8 @@ class Array(Initializer):
 
     def __init__(self, values):
         self.values = np.array(values, dtype=np.float64)
+        if not np.all(np.isfinite(self.values)):
+            raise ValueError(f"init array must be finite, got NaN or inf in an array of shape {self.values.shape}")
 
     def __call__(self, shape, rng):
         if self.values.shape != tuple(shape):
@@ -113,7 +119,7 @@ def get_initializer(init) -> Initializer:
         if init not in _BY_NAME:
             raise ValueError(f"unknown init {init!r}; expected one of {sorted(_BY_NAME)}, a number or an array")
         return _BY_NAME[init]()
-    if isinstance(init, (int, float)) and not isinstance(init, bool):
+    if isinstance(init, numbers.Real) and not isinstance(init, (bool, np.bool_)):
         return Constant(init)
     if isinstance(init, (np.ndarray, list, tuple)):
         return Array(init)

@@ -47,7 +47,8 @@ class Dense:
     Attributes
     ----------
     W, b : ndarray
-        The parameters (plain writable arrays; ``b`` is None without bias).
+        The parameters (plain writable arrays; ``b`` is None without bias),
+        float64 when drawn, in the training dtype after ``Network.fit``.
     X, Z, A : ndarray
         The input, pre-activation and output of the last ``forward``.
     dA, dZ, dW, db : ndarray
@@ -72,6 +73,8 @@ class Dense:
             init = "he" if self.activation.name == "relu" else "glorot"
         self.init = get_initializer(init)
         self.bias_init = get_initializer(bias_init)
+        if seed is not None:
+            positive_number("seed", seed, integer=True, allow_zero=True)
         self.initialize(np.random.default_rng(seed))
         self.X = self.Z = self.A = None
         self.dA = self.dZ = self.dW = self.db = None
@@ -85,6 +88,12 @@ class Dense:
         else:
             self.b = None
 
+    def cast(self, dtype):
+        """Convert ``W`` and ``b`` to ``dtype`` (new arrays, only when the dtype changes)."""
+        self.W = self.W.astype(dtype, copy=False)
+        if self.bias:
+            self.b = self.b.astype(dtype, copy=False)
+
     def parameters(self):
         """The trainable arrays, ``[W, b]`` (or ``[W]`` without bias)."""
         return [self.W, self.b] if self.bias else [self.W]
@@ -93,13 +102,17 @@ class Dense:
         """The gradients of the last ``backward``, in the order of ``parameters()``."""
         return [self.dW, self.db] if self.bias else [self.dW]
 
-    def forward(self, X):
-        """``A = f(X @ W + b)``; keeps ``X``, ``Z`` and ``A`` for ``backward``."""
+    def pre_activation(self, X):
+        """``Z = X @ W + b`` (nothing is stored)."""
         Z = X @ self.W
         if self.bias:
             Z += self.b
-        self.X, self.Z = X, Z
-        self.A = self.activation.forward(Z)
+        return Z
+
+    def forward(self, X):
+        """``A = f(X @ W + b)``; keeps ``X``, ``Z`` and ``A`` for ``backward``."""
+        self.X, self.Z = X, self.pre_activation(X)
+        self.A = self.activation.forward(self.Z)
         return self.A
 
     def backward(self, dA=None, dZ=None):

@@ -32,6 +32,24 @@ from glassnet._checks import choice
 _EPS = 1e-12
 
 
+def row_sums(M):
+    """``M.sum(axis=1)`` as one matrix-vector product: NumPy's row-wise reduction
+    loops over the rows one by one, which is slow for many short rows (one per
+    sample, one column per class)."""
+    return M @ np.ones(M.shape[1], M.dtype)
+
+
+def check_probabilities(loss_name, Y, name):
+    """Cross entropies compare probabilities: every target must lie in [0, 1]."""
+    outside = (Y < 0) | (Y > 1)
+    if outside.any():
+        row, col = np.argwhere(outside)[0]
+        raise ValueError(
+            f"{name} must hold targets between 0 and 1 for {loss_name}, got {Y[row, col].item()!r} "
+            f"at row {row}, column {col}; use squared_error for other targets"
+        )
+
+
 class Loss:
     """Base class for losses; subclasses define ``value`` and ``gradient``."""
 
@@ -48,17 +66,22 @@ class Loss:
     def per_sample(self, Yhat, Y):
         raise NotImplementedError
 
-    def gradient(self, Yhat, Y):
-        """``dL/dYhat`` of the mean loss."""
+    def gradient(self, Yhat, Y, out=None):
+        """``dL/dYhat`` of the mean loss (written into ``out`` when given)."""
         raise NotImplementedError
+
+    def check_targets(self, Y, activation, name="y"):
+        """Raise a ValueError if target matrix ``Y`` does not suit this loss and output activation."""
 
     def output_delta(self, Yhat, Y, activation, out=None):
         """``dL/dZ`` of the output layer whose activation produced ``Yhat``."""
         if activation.name == self.fused_with:
+            # softmax + cross_entropy and sigmoid + binary_cross_entropy: the
+            # activation's derivative cancels the loss's 1/Yhat terms exactly.
             out = np.subtract(Yhat, Y, out=out)
             out /= Yhat.shape[0]
             return out
-        return activation.backward(Yhat, self.gradient(Yhat, Y), out=out)
+        return activation.backward(Yhat, self.gradient(Yhat, Y, out=out), out=out)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -70,10 +93,29 @@ class CrossEntropy(Loss):
     fused_with = "softmax"
 
     def per_sample(self, Yhat, Y):
-        return -(Y * np.log(np.maximum(Yhat, _EPS))).sum(axis=1)
+        return -row_sums(Y * np.log(np.maximum(Yhat, _EPS)))
 
-    def gradient(self, Yhat, Y):
-        return -Y / np.maximum(Yhat, _EPS) / Yhat.shape[0]
+    def check_targets(self, Y, activation, name="y"):
+        check_probabilities(self.name, Y, name)
+        # A softmax output sums to 1 in every row, and the fused dZ = (Yhat - Y) / N is the
+        # gradient only for targets that do too; other targets are a mistake, not a use case.
+        if activation.name != "softmax":
+            return
+        sums = row_sums(Y)
+        bad = np.flatnonzero(np.abs(sums - 1) > 1e-6)
+        if bad.size:
+            raise ValueError(
+                f"{name} rows must sum to 1 for cross_entropy with a softmax output (one-hot rows or "
+                f"probabilities), but row {bad[0]} sums to {sums[bad[0]]:.6g}; give class labels instead, "
+                "or use squared_error or binary_cross_entropy for targets such as 0.01/0.99"
+            )
+
+    def gradient(self, Yhat, Y, out=None):
+        # -Y / Yhat / N
+        out = np.maximum(Yhat, _EPS, out=out)
+        np.divide(Y, out, out=out)
+        out /= -Yhat.shape[0]
+        return out
 
 
 class BinaryCrossEntropy(Loss):
@@ -81,13 +123,20 @@ class BinaryCrossEntropy(Loss):
     activations = ("sigmoid", "softmax")
     fused_with = "sigmoid"
 
+    def check_targets(self, Y, activation, name="y"):
+        check_probabilities(self.name, Y, name)
+
     def per_sample(self, Yhat, Y):
         P = np.clip(Yhat, _EPS, 1 - _EPS)
-        return -(Y * np.log(P) + (1 - Y) * np.log(1 - P)).sum(axis=1)
+        return -row_sums(Y * np.log(P) + (1 - Y) * np.log(1 - P))
 
-    def gradient(self, Yhat, Y):
+    def gradient(self, Yhat, Y, out=None):
+        # (P - Y) / (P (1 - P)) / N, with P = Yhat kept inside [eps, 1 - eps]
         P = np.clip(Yhat, _EPS, 1 - _EPS)
-        return (P - Y) / (P * (1 - P)) / Yhat.shape[0]
+        out = np.subtract(P, Y, out=out)
+        out /= P * (1 - P)
+        out /= Yhat.shape[0]
+        return out
 
 
 class SquaredError(Loss):
@@ -95,10 +144,12 @@ class SquaredError(Loss):
 
     def per_sample(self, Yhat, Y):
         D = Yhat - Y
-        return 0.5 * (D * D).sum(axis=1)
+        return 0.5 * row_sums(D * D)
 
-    def gradient(self, Yhat, Y):
-        return (Yhat - Y) / Yhat.shape[0]
+    def gradient(self, Yhat, Y, out=None):
+        out = np.subtract(Yhat, Y, out=out)
+        out /= Yhat.shape[0]
+        return out
 
 
 LOSSES = {cls.name: cls() for cls in (CrossEntropy, BinaryCrossEntropy, SquaredError)}

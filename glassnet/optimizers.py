@@ -1,33 +1,233 @@
 """Optimizers: rules that turn gradients into parameter updates.
 
 An optimizer knows only lists of parameter arrays and their gradients; it never
-sees the network, and the network never sees its state. ``step`` updates the
-parameters in place.
+sees the network, and the network never sees its state. ``step(params, grads)``
+updates the parameters in place. Whatever an optimizer remembers between steps
+(momentum velocities, Adam's moments, the step count) lives in the optimizer,
+keyed by the parameter's position in the list, so the same optimizer must be
+given the parameters in the same order every step (``Network.parameters()``
+does that); ``reset()`` forgets it all.
+
+Weight decay (``weight_decay > 0``) is L2 regularisation added to the gradient,
+``g + weight_decay * W``, for *weights only*: parameters with two or more
+dimensions. Biases (1-D parameters) are not decayed, because shrinking a bias
+towards 0 does not make the function any smoother; it only shifts it.
 """
 
 from __future__ import annotations
 
-from glassnet._checks import positive_number
+import inspect
+
+import numpy as np
+
+from glassnet._checks import describe, positive_number
 
 
-class SGD:
-    """Plain gradient descent: ``p -= lr * g`` for every parameter ``p``.
+def _fraction(name, value):
+    """A number in ``[0, 1)``, such as a momentum or a decay rate."""
+    value = positive_number(name, value, allow_zero=True)
+    if value >= 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return value
+
+
+class Optimizer:
+    """Base class: a learning rate, optional weight decay and per-parameter state.
+
+    Subclasses implement ``_update(i, p, g)``, the in-place update of parameter
+    number ``i`` given its (already decayed) gradient ``g``.
+    """
+
+    name = ""
+    # constructor arguments, in the order config() and repr() list them
+    settings: tuple[str, ...] = ("lr", "weight_decay")
+
+    def __init__(self, lr, weight_decay=0.0):
+        self.lr = positive_number("lr", lr)
+        self.weight_decay = positive_number("weight_decay", weight_decay, allow_zero=True)
+        self.reset()
+
+    def reset(self):
+        """Forget everything learnt from past steps (velocities, moments, step count)."""
+        self.state = {}
+        self.steps = 0
+
+    def step(self, params, grads):
+        """Update every array in ``params`` in place from the matching array in ``grads``."""
+        self.steps += 1
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if self.weight_decay and p.ndim >= 2:
+                g = g + self.weight_decay * p
+            self._update(i, p, g)
+
+    def _buffers(self, i, p, names):
+        """The state arrays ``names`` of parameter ``i``, created as zeros on first use."""
+        slot = self.state.get(i)
+        if slot is None or slot[names[0]].shape != p.shape:
+            if slot is not None:
+                raise ValueError(
+                    f"parameter {i} has shape {p.shape} but this optimizer's state was built for "
+                    f"{slot[names[0]].shape}; call reset() before using it on another network"
+                )
+            slot = self.state[i] = {n: np.zeros_like(p) for n in names}
+        elif slot[names[0]].dtype != p.dtype:
+            # fit() may switch the parameters between float64 and float32.
+            for n in names:
+                slot[n] = slot[n].astype(p.dtype)
+        return slot
+
+    def config(self) -> dict:
+        """The optimizer's settings as plain data (its state is not included)."""
+        return {"name": self.name, **{k: getattr(self, k) for k in self.settings}}
+
+    def __repr__(self):
+        # lr always, the other settings only where they differ from the defaults
+        defaults = inspect.signature(type(self)).parameters
+        shown = [k for k in self.settings if k == "lr" or getattr(self, k) != defaults[k].default]
+        return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in shown)})"
+
+
+class SGD(Optimizer):
+    """Gradient descent, optionally with momentum, Nesterov momentum and weight decay.
+
+    With ``g`` the gradient (plus ``weight_decay * W`` for weights)::
+
+        plain:     p -= lr * g
+        momentum:  v = momentum * v + g;  p -= lr * v
+        nesterov:  v = momentum * v + g;  p -= lr * (g + momentum * v)
+
+    This is the convention of PyTorch's ``SGD`` (the velocity ``v`` does not
+    include the learning rate, so changing ``lr`` mid-training rescales the
+    whole step at once).
 
     Parameters
     ----------
     lr : float
         The learning rate (step size), > 0.
+    momentum : float
+        In ``[0, 1)``; 0 is plain gradient descent.
+    nesterov : bool
+        Use Nesterov's look-ahead form; needs ``momentum > 0``.
+    weight_decay : float
+        L2 coefficient (>= 0) added to weight gradients, not to biases.
+
+    Examples
+    --------
+    >>> opt = SGD(0.5)
+    >>> W = np.array([[1.0, 2.0]])
+    >>> opt.step([W], [np.array([[0.2, -0.4]])])
+    >>> W
+    array([[0.9, 2.2]])
     """
 
-    def __init__(self, lr=0.1):
-        self.lr = positive_number("lr", lr)
+    name = "sgd"
+    settings = ("lr", "momentum", "nesterov", "weight_decay")
 
-    def step(self, params, grads):
-        for p, g in zip(params, grads):
+    def __init__(self, lr=0.1, momentum=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
+        self.momentum = _fraction("momentum", momentum)
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"nesterov must be True or False, got {describe(nesterov)}")
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0, got momentum=0.0")
+        self.nesterov = nesterov
+
+    @property
+    def is_plain(self) -> bool:
+        """True for ``p -= lr * g`` with no momentum and no weight decay."""
+        return self.momentum == 0 and self.weight_decay == 0
+
+    def _update(self, i, p, g):
+        if self.momentum == 0:
             p -= self.lr * g
+            return
+        v = self._buffers(i, p, ("v",))["v"]
+        v *= self.momentum
+        v += g
+        if self.nesterov:
+            p -= self.lr * (g + self.momentum * v)
+        else:
+            p -= self.lr * v
 
-    def config(self) -> dict:
-        return {"name": "sgd", "lr": self.lr}
 
-    def __repr__(self):
-        return f"SGD(lr={self.lr})"
+class Adam(Optimizer):
+    """Adam: steps scaled by running estimates of the gradient's mean and spread.
+
+    With ``g`` the gradient (plus ``weight_decay * W`` for weights, i.e. L2
+    decay added to the gradient, not the decoupled "AdamW" form) and ``t`` the
+    number of steps taken so far, including this one::
+
+        m = beta1 * m + (1 - beta1) * g          running mean of g
+        s = beta2 * s + (1 - beta2) * g**2       running mean of g**2
+        m_hat = m / (1 - beta1**t)               bias corrections: m and s start
+        s_hat = s / (1 - beta2**t)               at 0 and would be too small early
+        p -= lr * m_hat / (sqrt(s_hat) + eps)
+
+    On the first step ``m_hat = g`` and ``s_hat = g**2``, so every entry moves by
+    about ``lr`` against the sign of its gradient: ``-lr * g / (|g| + eps)``.
+
+    Parameters
+    ----------
+    lr : float
+        The step size, > 0.
+    beta1, beta2 : float
+        Decay rates of the two running means, in ``[0, 1)``.
+    eps : float
+        Added to the denominator, > 0, so a zero gradient does not divide by 0.
+    weight_decay : float
+        L2 coefficient (>= 0) added to weight gradients, not to biases.
+    """
+
+    name = "adam"
+    settings = ("lr", "beta1", "beta2", "eps", "weight_decay")
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
+        self.beta1 = _fraction("beta1", beta1)
+        self.beta2 = _fraction("beta2", beta2)
+        self.eps = positive_number("eps", eps)
+
+    def _update(self, i, p, g):
+        slot = self._buffers(i, p, ("m", "s", "work"))
+        m, s, work = slot["m"], slot["s"], slot["work"]
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        s *= self.beta2
+        np.multiply(g, g, out=work)
+        work *= 1 - self.beta2
+        s += work
+        # work = sqrt(s_hat) + eps, then the step lr * m_hat / work
+        np.sqrt(s, out=work)
+        work /= np.sqrt(1 - self.beta2**self.steps)
+        work += self.eps
+        np.divide(m, work, out=work)
+        work *= self.lr / (1 - self.beta1**self.steps)
+        p -= work
+
+
+OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam)}
+
+
+def get_optimizer(spec) -> Optimizer:
+    """Build an optimizer from a name (default settings) or a ``config()`` dict.
+
+    Examples
+    --------
+    >>> get_optimizer({"name": "sgd", "lr": 0.05, "momentum": 0.9})
+    SGD(lr=0.05, momentum=0.9)
+    """
+    if isinstance(spec, Optimizer):
+        return spec
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise TypeError(f"optimizer must be a name, a config dict with a 'name' or an optimizer, got {describe(spec)}")
+    kwargs = dict(spec)
+    name = kwargs.pop("name")
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
+    cls = OPTIMIZERS[name]
+    unknown = sorted(set(kwargs) - set(cls.settings))
+    if unknown:
+        raise ValueError(f"optimizer {name!r} has no setting {unknown}; its settings are {list(cls.settings)}")
+    return cls(**kwargs)

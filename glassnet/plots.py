@@ -22,12 +22,10 @@ function                   pixels (w x h)
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
 import numbers
 import os
-import secrets
 from collections.abc import Mapping
 
 import numpy as np
@@ -39,7 +37,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from glassnet._checks import describe, finite_matrix, positive_number
+from glassnet._files import write_atomically
 from glassnet.experiments import ABOVE, BELOW, IrisSlopeResult, RashidGridResult
+from glassnet.metrics import class_labels, confusion_counts
 
 DPI = 100
 ANIMATION_DPI = 80
@@ -60,22 +60,6 @@ def _output_path(path, suffix) -> str:
     return path
 
 
-def _write_atomically(path, data: bytes) -> str:
-    """Write ``data`` to a temporary file next to ``path``, then rename it onto ``path``."""
-    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
-    # Mode 0o666 lets the umask decide the permissions, as open() would (mkstemp would make the file private).
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
-    return path
-
-
 def _figure(width, height, dpi=DPI):
     """A figure of ``width`` x ``height`` inches with its own Agg canvas."""
     fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
@@ -87,21 +71,7 @@ def _save_png(fig, path) -> str:
     buffer = io.BytesIO()
     # print_png ignores savefig rc settings such as savefig.bbox = "tight", which would change the pixel size.
     fig.canvas.print_png(buffer)
-    return _write_atomically(path, buffer.getvalue())
-
-
-def _labels(name, y, n=None) -> np.ndarray:
-    """``y`` as a 1-D array of non-negative integer class labels (of length ``n`` if given)."""
-    arr = np.asarray(y)
-    if arr.dtype == object or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"{name} must be integer class labels, got {describe(y)}")
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array of class labels, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)) or arr.min() < 0:
-        raise ValueError(f"{name} must hold integer class labels 0, 1, 2, ..., got values such as {arr[:5]!r}")
-    if n is not None and arr.size != n:
-        raise ValueError(f"{name} has {arr.size} labels but X has {n} rows; they must match")
-    return arr.astype(np.int64)
+    return write_atomically(path, buffer.getvalue())
 
 
 def _class_names(class_names):
@@ -194,40 +164,6 @@ def learning_curves(history, path):
     return _save_png(fig, path)
 
 
-def confusion_counts(y_true, y_pred, n_classes=None) -> np.ndarray:
-    """Count matrix ``C`` with ``C[i, j]`` = number of samples of class ``i`` predicted as ``j``.
-
-    Parameters
-    ----------
-    y_true, y_pred : 1-D arrays of integer labels, same length
-    n_classes : int, optional
-        Size of the matrix; defaults to one more than the largest label seen.
-
-    Returns
-    -------
-    ndarray of int64, shape (n_classes, n_classes)
-        Rows are true classes, columns predicted classes; the diagonal is right.
-
-    Examples
-    --------
-    >>> confusion_counts([0, 1, 1, 2], [0, 1, 2, 2])
-    array([[1, 0, 0],
-           [0, 1, 1],
-           [0, 0, 1]])
-    """
-    y_true = _labels("y_true", y_true)
-    y_pred = _labels("y_pred", y_pred, None)
-    if y_pred.size != y_true.size:
-        raise ValueError(f"y_true has {y_true.size} labels but y_pred has {y_pred.size}; they must match")
-    largest = int(max(y_true.max(), y_pred.max()))
-    if n_classes is None:
-        n_classes = largest + 1
-    n_classes = positive_number("n_classes", n_classes, integer=True)
-    if largest >= n_classes:
-        raise ValueError(f"n_classes is {n_classes} but the labels go up to {largest}; labels must be below n_classes")
-    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
-
-
 def confusion_matrix(y_true, y_pred, path, class_names=None):
     """The confusion matrix as a heat map with the counts written in; 640 x 480 px PNG.
 
@@ -239,7 +175,7 @@ def confusion_matrix(y_true, y_pred, path, class_names=None):
         names = [str(k) for k in range(len(C))]
     else:
         names = _class_names(class_names)
-        largest = int(max(_labels("y_true", y_true).max(), _labels("y_pred", y_pred).max()))
+        largest = int(max(class_labels("y_true", y_true).max(), class_labels("y_pred", y_pred).max()))
         if largest >= len(names):
             raise ValueError(f"class_names has {len(names)} names but the labels go up to {largest}")
         C = confusion_counts(y_true, y_pred, len(names))
@@ -273,7 +209,7 @@ def decision_regions(net, X, y, path, resolution=200):
             f"X must have 2 columns (one per axis) to draw decision regions, got shape {X.shape}; "
             "for wider inputs plot something else, e.g. confusion_matrix"
         )
-    y = _labels("y", y, len(X))
+    y = class_labels("y", y, len(X))
     resolution = positive_number("resolution", resolution, integer=True)
     if not 2 <= resolution <= 1000:
         raise ValueError(f"resolution must be between 2 and 1000 grid points per axis, got {resolution}")
@@ -471,7 +407,7 @@ def iris_slope_animation(result, path, frames=MAX_FRAMES, fps=12):
     indexed = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
     buffer = io.BytesIO()
     indexed[0].save(buffer, format="GIF", save_all=True, append_images=indexed[1:], duration=round(1000 / fps), loop=0)
-    return _write_atomically(path, buffer.getvalue())
+    return write_atomically(path, buffer.getvalue())
 
 
 def rashid_grid(result, path):

@@ -464,3 +464,14 @@ def test_one_hot_and_rashid_targets():
         one_hot([0], 2.0)
     with raises(ValueError, "rashid_targets needs low < high, got low=0.99, high=0.01"):
         rashid_targets([0], 2, low=0.99, high=0.01)
+
+
+def test_load_csv_without_labels_reads_every_column_as_a_feature(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("id,a,b\n7,1.5,2\n8,3,-4\n")
+    table = load_csv(path, labelled=False, ignore=["id"])
+    assert table.y is None and table.class_names == []
+    assert table.feature_names == ["a", "b"]
+    np.testing.assert_array_equal(table.X, [[1.5, 2.0], [3.0, -4.0]])
+    with pytest.raises(ValueError, match="target='a' was given for a file read with labelled=False"):
+        load_csv(path, labelled=False, target="a")

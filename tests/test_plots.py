@@ -99,38 +99,6 @@ def test_learning_curves_rejects_bad_history(tmp_path):
 
 
 # ---------------------------------------------------------------- confusion
-def test_confusion_counts_exact():
-    C = plots.confusion_counts([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2])
-    np.testing.assert_array_equal(C, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
-    assert C.dtype == np.int64
-    padded = plots.confusion_counts([0, 1], [1, 1], n_classes=4)
-    np.testing.assert_array_equal(padded, [[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
-
-
-def test_confusion_counts_agrees_with_counting_by_hand():
-    rng = np.random.default_rng(1)
-    y_true, y_pred = rng.integers(0, 7, 500), rng.integers(0, 7, 500)
-    expected = np.zeros((7, 7), dtype=int)
-    for t, p in zip(y_true, y_pred):
-        expected[t, p] += 1
-    np.testing.assert_array_equal(plots.confusion_counts(y_true, y_pred, 7), expected)
-
-
-def test_confusion_counts_rejects_bad_labels():
-    with pytest.raises(ValueError, match="y_true has 2 labels but y_pred has 3"):
-        plots.confusion_counts([0, 1], [0, 1, 1])
-    with pytest.raises(ValueError, match="y_pred must hold integer"):
-        plots.confusion_counts([0, 1], [0, -1])
-    with pytest.raises(ValueError, match="y_true must hold integer"):
-        plots.confusion_counts([0.5, 1], [0, 1])
-    with pytest.raises(ValueError, match="n_classes is 2 but the labels go up to 2"):
-        plots.confusion_counts([0, 2], [0, 1], n_classes=2)
-    with pytest.raises(ValueError, match="y_true must be a non-empty 1-D"):
-        plots.confusion_counts([[0, 1]], [[0, 1]])
-    with pytest.raises(TypeError, match="y_pred must be integer class labels"):
-        plots.confusion_counts([0, 1], ["a", "b"])
-
-
 def test_confusion_matrix_png(tmp_path):
     path = plots.confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], tmp_path / "cm.png", class_names=["a", "b", "c"])
     assert png_size(path) == (640, 480)

@@ -320,7 +320,8 @@ def _mnist_recipe(train, test, hidden, epochs, lr, seed):
          glassnet.Dense(hidden, 10, "sigmoid", bias=False, init=glassnet.Rashid())],
         loss="squared_error", seed=seed,
     )
-    history = net.fit(scale(X_train), rashid_targets(y_train, 10), epochs=epochs, batch_size=1, lr=lr)
+    history = net.fit(scale(X_train), rashid_targets(y_train, 10), epochs=epochs, batch_size=1, lr=lr,
+                      dtype=np.float64)
     scores = net.evaluate(scale(X_test), rashid_targets(y_test, 10))
     first = net.predict_proba(scale(X_test[:1]))[0]
     text = "\n".join([

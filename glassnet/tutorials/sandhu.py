@@ -113,7 +113,7 @@ def _twenty_five_iterations(seed=SEED, lr=LR):
         rows.append({"iteration": epoch, "yhat": Yhat.tolist(), "L": ((Y[:, 0] - Yhat) ** 2).tolist(),
                      "accuracy": float(np.mean((Yhat >= 0.5) == (Y[:, 0] >= 0.5)))})
 
-    net.fit(X, Y, epochs=25, batch_size=1, shuffle=False, lr=lr, callbacks=[record])
+    net.fit(X, Y, epochs=25, batch_size=1, shuffle=False, lr=lr, callbacks=[record], dtype=np.float64)
     lines = ["iteration  yhat(2)  yhat(3)   L(2)     L(3)     mean L   right"]
     for r in rows:
         if r["iteration"] in (1, 2, 3, 5, 10, 15, 20, 25):

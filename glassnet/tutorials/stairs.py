@@ -133,7 +133,7 @@ def _train(X, y, scale, seed, epochs, lr, n_train):
                             glassnet.Dense(2, 2, "softmax", init=start, bias_init=start)], seed=seed)
     Yall = np.column_stack([y, 1 - y])  # column 0 = stairs, as in the worked example
     Xs = X / scale
-    history = net.fit(Xs[:n_train], Yall[:n_train], epochs=epochs, lr=lr)
+    history = net.fit(Xs[:n_train], Yall[:n_train], epochs=epochs, lr=lr, dtype=np.float64)
     net.forward(Xs[:n_train])
     hidden = net.layers[0]
     return {

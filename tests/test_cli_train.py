@@ -1,0 +1,234 @@
+"""End-to-end tests of train / evaluate / predict / inspect / experiment on small data."""
+
+import csv
+import json
+import re
+import struct
+
+import numpy as np
+import pytest
+
+import glassnet
+from glassnet.cli import main
+from glassnet.datasets import IRIS_CLASSES, iris
+
+
+@pytest.fixture(scope="module")
+def flowers(tmp_path_factory):
+    """iris as a user's CSV file: a header, an id column, string class labels."""
+    folder = tmp_path_factory.mktemp("flowers")
+    X, y = iris()
+    path = folder / "flowers.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "sepal_length", "sepal_width", "petal_length", "petal_width", "species"])
+        for i, (row, label) in enumerate(zip(X, y)):
+            w.writerow([i, *row, IRIS_CLASSES[label]])
+    features = folder / "features.csv"
+    with open(features, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["sepal_length", "sepal_width", "petal_length", "petal_width"])
+        w.writerows(X[::10])
+    return path, features, X, y
+
+
+@pytest.fixture(scope="module")
+def trained(flowers, tmp_path_factory):
+    path, *_ = flowers
+    model = tmp_path_factory.mktemp("model") / "flowers.safetensors"
+    code = main(["train", "--data", str(path), "--target", "species", "--ignore", "id", "--layers", "16",
+                 "--epochs", "60", "--early-stopping", "0", "--lr", "0.01", "--quiet", "--out", str(model),
+                 "--test-split", "0.2"])
+    assert code == 0
+    return model
+
+
+def one_line_error(capsys, code, expected_code=2):
+    assert code == expected_code
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "Traceback" not in captured.err
+    return lines[0]
+
+
+def test_train_on_a_csv_with_string_labels_saves_a_working_model(trained, flowers, capsys):
+    net = glassnet.load(trained)
+    assert net.class_names == ["setosa", "versicolor", "virginica"]  # sorted label names
+    assert [layer.n_out for layer in net.layers] == [16, 3]
+    assert net.preprocessing is not None  # standardize, fitted and saved with the model
+    _, _, X, y = flowers
+    # predict takes raw measurements: the saved preprocessing is applied inside
+    assert np.mean(net.predict(X) == y) > 0.9
+
+
+def test_train_output_reports_the_accuracy_of_the_saved_model(flowers, tmp_path, capsys):
+    path, *_ = flowers
+    model = tmp_path / "m.safetensors"
+    assert main(["train", "--data", str(path), "--target", "species", "--ignore", "id", "--layers", "8",
+                 "--epochs", "20", "--quiet", "--out", str(model), "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    reported = float(re.search(r"test accuracy: (\d\.\d{4})", out).group(1))
+    # rebuild the split the command used and score the saved model on it
+    from glassnet.data import load_csv
+    from glassnet.datasets import train_test_split
+
+    table = load_csv(path, target="species", ignore=["id"])
+    _, X_test, _, y_test = train_test_split(table.X, table.y, test_fraction=0.2, seed=3, stratify=True)
+    assert round(glassnet.load(model).evaluate(X_test, y_test)["accuracy"], 4) == reported
+    assert f"saved the model to {model}" in out
+
+
+def test_evaluate_prints_scores_that_match_the_model(trained, flowers, capsys):
+    path, _, X, y = flowers
+    assert main(["evaluate", str(trained), "--data", str(path), "--target", "species", "--ignore", "id"]) == 0
+    out = capsys.readouterr().out
+    net = glassnet.load(trained)
+    accuracy = np.mean(net.predict(X) == y)
+    assert f"accuracy {accuracy:.4f}" in out
+    pred = net.predict(X)
+    for k, name in enumerate(IRIS_CLASSES):
+        precision = np.sum((pred == k) & (y == k)) / max(np.sum(pred == k), 1)
+        recall = np.sum((pred == k) & (y == k)) / np.sum(y == k)
+        assert re.search(rf"^{name}\s+{precision:.3f}\s+{recall:.3f}\s+\S+\s+50$", out, re.MULTILINE), name
+    # the confusion matrix rows add up to the 50 flowers of each class
+    rows = re.findall(r"^(setosa|versicolor|virginica)((?:\s+\d+){3})$", out, re.MULTILINE)
+    assert [sum(map(int, r[1].split())) for r in rows] == [50, 50, 50]
+
+
+def test_predict_writes_class_names_and_probabilities(trained, flowers, tmp_path, capsys):
+    _, features, X, _ = flowers
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(trained), "--data", str(features), "--out", str(out)]) == 0
+    assert f"wrote 15 predictions to {out}" in capsys.readouterr().out
+    rows = list(csv.reader(open(out)))
+    assert rows[0] == ["row", "prediction", "p_setosa", "p_versicolor", "p_virginica"]
+    net = glassnet.load(trained)
+    P = net.predict_proba(X[::10])
+    for row, p in zip(rows[1:], P):
+        assert row[1] == IRIS_CLASSES[int(np.argmax(p))]
+        np.testing.assert_allclose([float(v) for v in row[2:]], p, atol=1e-6)
+
+
+def test_predict_to_stdout_and_ignoring_an_id_column(trained, flowers, capsys):
+    path, _, X, _ = flowers
+    # the labelled file has an id column and the label: skip both, keep the 4 features
+    assert main(["predict", str(trained), "--data", str(path), "--ignore", "id,species"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 + len(X)
+
+
+def test_inspect_describes_the_model(trained, capsys):
+    assert main(["inspect", str(trained)]) == 0
+    out = capsys.readouterr().out
+    assert "total parameters: 131" in out  # 4*16+16 + 16*3+3
+    assert "classes: setosa, versicolor, virginica" in out
+    assert "training: 60 epochs" in out
+    assert main(["inspect", str(trained), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["n_parameters"] == 131 and info["class_names"] == list(IRIS_CLASSES)
+
+
+def test_train_builtin_data_writes_learning_curves(tmp_path, capsys):
+    png = tmp_path / "curves.png"
+    model = tmp_path / "digits.safetensors"
+    assert main(["train", "--data", "digits", "--epochs", "3", "--quiet", "--out", str(model),
+                 "--plot", str(png)]) == 0
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (1000, 400)
+    assert glassnet.load(model).n_in == 64
+
+
+def test_evaluate_builtin_data_uses_the_test_split_and_plots(tmp_path, capsys):
+    model = tmp_path / "stairs.safetensors"
+    assert main(["train", "--data", "stairs", "--epochs", "3", "--quiet", "--out", str(model)]) == 0
+    reported = re.search(r"test accuracy: (\d\.\d{4})", capsys.readouterr().out).group(1)
+    png = tmp_path / "confusion.png"
+    assert main(["evaluate", str(model), "--data", "stairs", "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert f"accuracy {reported}" in out and "the 1,000 test samples of generated stairs" in out
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["train", "--data", "no/such/file.csv"], "neither a built-in data set"),
+        (["train", "--data", "iris", "--layers", "12,x"], "--layers must be comma-separated whole numbers"),
+        (["train", "--data", "iris", "--layers", "0"], "--layers sizes must be >= 1"),
+        (["train", "--data", "iris", "--lr", "-1"], "argument --lr: expected a number > 0, got '-1'"),
+        (["train", "--data", "iris", "--lr", "nan"], "argument --lr: expected a number > 0, got 'nan'"),
+        (["train", "--data", "iris", "--epochs", "0"], "argument --epochs: expected a whole number >= 1"),
+        (["train", "--data", "iris", "--batch-size", "2.5"], "argument --batch-size: expected a whole number >= 1"),
+        (["train", "--data", "iris", "--target", "species"], "--target and --ignore apply to CSV files only"),
+        (["train", "--data", "iris", "--momentum", "1.5", "--optimizer", "sgd"], "momentum"),
+        (["train", "--data", "iris", "--val-split", "1.5"], "validation_split"),
+        (["experiment", "rashid-grid", "--gif", "x.gif"], "--gif animates the iris-slope experiment only"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(argv, fragment, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # nothing may be written, wherever the command runs
+    line = one_line_error(capsys, main(argv))
+    assert line.startswith("glassnet: error: ") and fragment in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_csv_cell_is_reported_with_row_and_column(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,x\n3,oops,y\n")
+    line = one_line_error(capsys, main(["train", "--data", str(bad), "--out", str(tmp_path / "m.safetensors")]))
+    assert "row 3, column 2 ('b'): expected a number, got 'oops'" in line
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_damaged_and_foreign_model_files_are_one_line_errors(trained, flowers, tmp_path, capsys):
+    path, features, *_ = flowers
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(trained.read_bytes()[:100])
+    for command in (["inspect", str(cut)], ["evaluate", str(cut), "--data", "iris"],
+                    ["predict", str(cut), "--data", str(features)]):
+        line = one_line_error(capsys, main(command))
+        assert "cut.safetensors is not a glassnet model file" in line
+    text = tmp_path / "notes.safetensors"
+    text.write_text("hello")
+    assert "is not a glassnet model file" in one_line_error(capsys, main(["inspect", str(text)]))
+    missing = one_line_error(capsys, main(["inspect", str(tmp_path / "nope.safetensors")]))
+    assert "nope.safetensors" in missing
+
+
+def test_predict_with_the_wrong_number_of_columns(trained, tmp_path, capsys):
+    wide = tmp_path / "wide.csv"
+    wide.write_text("1,2,3,4,5\n6,7,8,9,10\n")
+    line = one_line_error(capsys, main(["predict", str(trained), "--data", str(wide)]))
+    assert "5 columns" in line and "4" in line
+
+
+def test_evaluate_with_labels_the_model_does_not_know(trained, tmp_path, capsys):
+    odd = tmp_path / "odd.csv"
+    odd.write_text("a,b,c,d,kind\n1,2,3,4,setosa\n1,2,3,4,tulip\n")
+    line = one_line_error(capsys, main(["evaluate", str(trained), "--data", str(odd)]))
+    assert "['tulip']" in line
+
+
+def test_predict_into_a_missing_folder_writes_nothing(trained, flowers, tmp_path, capsys):
+    _, features, *_ = flowers
+    line = one_line_error(capsys, main(["predict", str(trained), "--data", str(features),
+                                        "--out", str(tmp_path / "no" / "p.csv")]))
+    assert "does not exist" in line
+    assert not (tmp_path / "no").exists()
+
+
+def test_experiment_iris_slope_text_json_plot_and_gif(tmp_path, capsys):
+    png, gif = tmp_path / "iris.png", tmp_path / "iris.gif"
+    assert main(["experiment", "iris-slope", "--lr", "0.1", "0.5", "--plot", str(png), "--gif", str(gif)]) == 0
+    out = capsys.readouterr().out
+    assert f"saved the plot to {png}" in out and f"saved the animation to {gif}" in out
+    assert png.read_bytes()[:4] == b"\x89PNG" and gif.read_bytes()[:6] == b"GIF89a"
+    assert main(["experiment", "iris-slope", "--lr", "0.1", "0.5", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    from glassnet.experiments import iris_slope
+
+    again = iris_slope(learning_rates=(0.1, 0.5), seed=0)
+    assert json.dumps(doc, sort_keys=True) == json.dumps(again.as_dict(), sort_keys=True)

@@ -1,0 +1,150 @@
+"""The fast training loop against the readable one: same weights, same history, for every combination."""
+
+import importlib.util
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glassnet import Dense, Network
+from glassnet.fastpath import FastTrainer
+from glassnet.optimizers import SGD, Adam
+
+OUTPUTS = [  # (output activation, loss): every pairing fit() accepts
+    ("softmax", "cross_entropy"), ("sigmoid", "cross_entropy"), ("sigmoid", "binary_cross_entropy"),
+    ("softmax", "binary_cross_entropy"), ("linear", "squared_error"), ("sigmoid", "squared_error"),
+    ("tanh", "squared_error"), ("relu", "squared_error"), ("softmax", "squared_error"),
+]
+HIDDEN = ["sigmoid", "tanh", "relu", "linear", "softmax"]
+OPTIMIZERS = {
+    "sgd": lambda: SGD(0.05),
+    "momentum": lambda: SGD(0.05, momentum=0.5),
+    "nesterov": lambda: SGD(0.05, momentum=0.5, nesterov=True),
+    "adam": lambda: Adam(0.01),
+    "decay": lambda: SGD(0.05, weight_decay=0.01),
+}
+
+X = np.random.default_rng(0).normal(size=(13, 4))
+LABELS = np.random.default_rng(1).integers(0, 3, size=13)
+
+
+def train(fast, hidden, out, loss, bias, batch_size, optimizer, shuffle=True, dtype=np.float64, epochs=3):
+    net = Network(
+        [Dense(4, 5, hidden, bias=bias), Dense(5, 4, hidden, bias=bias), Dense(4, 3, out, bias=bias)],
+        loss=loss, seed=2,
+    )
+    history = net.fit(X, LABELS, epochs=epochs, batch_size=batch_size, optimizer=optimizer, shuffle=shuffle,
+                      validation_data=(X[:5], LABELS[:5]), dtype=dtype, fast=fast)
+    return net, history
+
+
+@pytest.mark.parametrize(("out", "loss"), OUTPUTS)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_fast_path_equals_the_readable_path(hidden, out, loss):
+    for bias, batch_size, name in itertools.product([True, False], [1, 3, None], OPTIMIZERS):
+        case = f"bias={bias} batch_size={batch_size} optimizer={name}"
+        opt_fast, opt_slow = OPTIMIZERS[name](), OPTIMIZERS[name]()
+        fast, h_fast = train(True, hidden, out, loss, bias, batch_size, opt_fast)
+        slow, h_slow = train(False, hidden, out, loss, bias, batch_size, opt_slow)
+        assert opt_fast.steps == opt_slow.steps == 3 * (13 if batch_size == 1 else 5 if batch_size == 3 else 1), case
+        for p, q in zip(fast.parameters(), slow.parameters()):
+            np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-13, err_msg=case)
+        for key in ("loss", "val_loss"):
+            np.testing.assert_allclose(getattr(h_fast, key), getattr(h_slow, key), rtol=1e-10, err_msg=case)
+        assert h_fast.accuracy == h_slow.accuracy and h_fast.val_accuracy == h_slow.val_accuracy, case
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, None])
+def test_fast_path_without_shuffling_and_in_float32(batch_size):
+    for dtype, rtol in ((np.float64, 1e-10), (np.float32, 2e-4)):
+        fast, h_fast = train(True, "tanh", "softmax", "cross_entropy", True, batch_size, SGD(0.1), False, dtype)
+        slow, h_slow = train(False, "tanh", "softmax", "cross_entropy", True, batch_size, SGD(0.1), False, dtype)
+        assert fast.dtype == slow.dtype == dtype
+        for p, q in zip(fast.parameters(), slow.parameters()):
+            np.testing.assert_allclose(p, q, rtol=rtol, atol=rtol * 1e-2)
+        np.testing.assert_allclose(h_fast.loss, h_slow.loss, rtol=rtol)
+
+
+def test_an_epoch_reports_every_output_before_its_update_in_visiting_order():
+    net = Network([Dense(4, 3, "tanh"), Dense(3, 3, "softmax")], seed=0)
+    twin = Network([Dense(4, 3, "tanh"), Dense(3, 3, "softmax")], seed=0)
+    Y = net.targets(LABELS, 13)
+    order = np.random.default_rng(5).permutation(13)
+    trainer = FastTrainer(net, SGD(0.2), batch_size=5)
+    Yhat, Y_epoch = trainer.epoch(X, Y, order)
+    np.testing.assert_array_equal(Y_epoch, Y[order])
+    for start in range(0, 13, 5):  # batch by batch with the readable path
+        idx = order[start : start + 5]
+        np.testing.assert_allclose(Yhat[start : start + 5], twin.forward(X[idx]), rtol=1e-12)
+        twin.train_step(X[idx], Y[idx], SGD(0.2))
+    for p, q in zip(net.parameters(), twin.parameters()):
+        np.testing.assert_allclose(p, q, rtol=1e-12)
+
+
+def test_float32_training_with_saturated_units_raises_no_floating_point_warning(strict_fp):
+    # huge inputs drive the sigmoid and softmax far into saturation (exp(-z) would overflow)
+    X32 = (np.random.default_rng(3).normal(size=(40, 4)) * 1e4).astype(np.float32)
+    y = (X32[:, 0] > 0).astype(int)
+    for out, loss in (("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy")):
+        n_out = 2 if out == "softmax" else 1
+        net = Network([Dense(4, 6, "sigmoid"), Dense(6, n_out, out)], loss=loss, seed=0)
+        history = net.fit(X32, y, epochs=2, batch_size=8)
+        assert np.isfinite(history.loss).all()
+        assert np.isfinite(net.predict_proba(X32)).all()
+
+
+def test_benchmark_glassnet_part_runs_in_quick_mode():
+    # speed is measured by the benchmark, never asserted here: this only checks that the script runs
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_vs_peers.py"
+    spec = importlib.util.spec_from_file_location("bench_vs_peers", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    def missing():
+        raise ImportError("No module named 'torch'")
+
+    bench.TRAINERS["torch"] = missing  # a peer that is not installed is reported and skipped
+    lines = []
+    speeds, latencies = bench.run(["glassnet", "torch", "floor"], n_samples=600, n_batch1=100, batch_sizes=(1, 32),
+                                  repeats=1, out=lines.append)
+    assert "torch not installed: skipped" in lines
+    assert set(speeds) == {"glassnet", "floor"} and set(speeds["glassnet"]) == {1, 32}
+    assert all(v > 0 for by_batch in speeds.values() for v in by_batch.values())
+    assert set(latencies) == {"glassnet"} and latencies["glassnet"] > 0
+    assert lines[0].startswith("machine: ") and any(line.startswith("glassnet       32") for line in lines)
+
+
+# ------------------------------------------------------------------ the fast pieces the readable path shares
+def test_softmax_of_many_rows_equals_the_row_by_row_formula():
+    Z = np.random.default_rng(4).normal(size=(100, 5)) * 30  # more than 64 rows: the argmax branch
+    expected = np.exp(Z - Z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    softmax = Network([Dense(2, 5, "softmax")]).layers[0].activation
+    np.testing.assert_allclose(softmax.forward(Z), expected, rtol=1e-14)
+    np.testing.assert_allclose(np.vstack([softmax.forward(Z[i : i + 1]) for i in range(100)]), expected, rtol=1e-14)
+    inplace = Z.copy()
+    assert softmax.forward(inplace, out=inplace) is inplace
+    np.testing.assert_allclose(inplace, expected, rtol=1e-14)
+
+
+def test_check_X_returns_a_ready_array_itself_and_still_finds_bad_values(strict_fp):
+    net = Network([Dense(3, 2, "softmax")], seed=0)
+    X64 = np.random.default_rng(0).normal(size=(5, 3))
+    assert net.check_X(X64) is X64
+    for huge in (np.full((2, 3), 1e300), np.full((40_000, 3), 1e300)):  # finite: accepted, no overflow warning
+        assert net.check_X(huge) is huge
+    for bad, rows in itertools.product((np.nan, np.inf, -np.inf), (5, 40_000)):
+        X = np.ones((rows, 3))
+        X[3, 1] = bad
+        with pytest.raises(ValueError, match=r"X contains NaN or infinite values \(first at row 3, column 1\)"):
+            net.check_X(X)
+    assert net.check_X(X64.astype(np.float32)).dtype == np.float64  # the parameters' dtype
+
+
+def test_predict_skips_the_softmax_but_agrees_with_predict_proba():
+    X = np.random.default_rng(6).normal(size=(200, 4))
+    for out in ("softmax", "sigmoid"):
+        net = Network([Dense(4, 6, "relu"), Dense(6, 3, out)], loss="cross_entropy", seed=1)
+        np.testing.assert_array_equal(net.predict(X), net.predict_proba(X).argmax(axis=1))
+    one = Network([Dense(4, 1, "sigmoid")], loss="binary_cross_entropy", seed=1)
+    np.testing.assert_array_equal(one.predict(X), (one.predict_proba(X)[:, 0] >= 0.5).astype(int))
