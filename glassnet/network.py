@@ -31,9 +31,10 @@ from glassnet.schedules import get_schedule
 class History:
     """What ``fit`` measured, one entry per epoch, and how the run ended.
 
-    ``loss`` and ``accuracy`` are reported as Keras reports them: the mean over
-    the epoch's samples of the loss (accuracy) each batch had in its own forward
-    pass, before its update. ``val_loss``/``val_accuracy`` are measured on the
+    ``loss`` is reported as Keras reports it: the mean of the losses of the
+    epoch's batches, each computed in its own forward pass, before its update
+    (a short last batch counts as one batch). ``accuracy`` is the share of the
+    epoch's samples that their batch's forward pass got right. ``val_loss``/``val_accuracy`` are measured on the
     validation data after the epoch's last update. ``lr`` is the learning rate
     of each epoch, recorded when ``fit`` was given a ``schedule``.
 
@@ -148,6 +149,18 @@ def classes(Yhat) -> np.ndarray:
     if Yhat.shape[1] == 1:
         return (Yhat[:, 0] >= 0.5).astype(np.int64)
     return Yhat.argmax(axis=1)
+
+
+def mean_batch_loss(per_sample, batch_size) -> float:
+    """An epoch's loss as Keras reports it: the mean over batches of each batch's mean loss.
+
+    ``per_sample`` holds every sample's loss in the order the batches visited
+    them; a short last batch counts as one batch, like the others.
+    """
+    starts = np.arange(0, len(per_sample), batch_size)
+    sums = np.add.reduceat(np.asarray(per_sample, dtype=np.float64), starts)
+    sizes = np.diff(np.append(starts, len(per_sample)))
+    return float(np.mean(sums / sizes))
 
 
 def n_correct(Yhat, Y) -> int:
@@ -497,7 +510,8 @@ class Network:
             else:
                 Yhat, Y_epoch = trainer.epoch(X, Y, order)
                 hits = classes(Yhat) == (target_classes if order is None else target_classes[order])
-                loss, accuracy = self.loss.value(Yhat, Y_epoch), int(hits.sum()) / n
+                loss = mean_batch_loss(self.loss.per_sample(Yhat, Y_epoch), plan.batch_size)
+                accuracy = int(hits.sum()) / n
             history.loss.append(loss)
             history.accuracy.append(accuracy)
             if val is not None:
@@ -522,16 +536,16 @@ class Network:
         """The readable loop: forward, loss, backward and an optimizer step per batch."""
         n = X.shape[0]
         order = np.arange(n) if order is None else order
-        total_loss, correct = 0.0, 0
+        batch_losses, correct = [], 0
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
             Xb, Yb = X[idx], Y[idx]
             Yhat = self._forward(Xb)
-            total_loss += self.loss.value(Yhat, Yb) * len(idx)
+            batch_losses.append(self.loss.value(Yhat, Yb))
             correct += n_correct(Yhat, Yb)
             self._backward(Yb)
             optimizer.step(self.parameters(), self.gradients())
-        return total_loss / n, correct / n
+        return float(np.mean(batch_losses)), correct / n
 
     def _best_of(self, restarts, plan, lr0, dtype):
         """Train ``restarts`` runs from derived seeds; keep the weights and history of the best."""

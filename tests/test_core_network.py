@@ -125,11 +125,15 @@ def test_train_step_returns_loss_before_update_and_takes_a_gradient_step():
 
 
 def manual_epochs(net, Xd, y, epochs, batch_size, lr):
-    """Plain loop of train_step over batches in order; returns per-epoch (mean loss, accuracy) before updates."""
+    """Plain loop of train_step over batches in order; per epoch: (the mean of the batch losses, accuracy).
+
+    The epoch loss is the mean of the losses of the epoch's batches, each taken before its
+    update (Keras's report, as the issue defines it): a short last batch counts as one batch.
+    """
     Y = net.targets(y, len(Xd))
     history = []
     for _ in range(epochs):
-        total, correct = 0.0, 0
+        batch_losses, correct = [], 0
         for s in range(0, len(Xd), batch_size):
             Xb, Yb = Xd[s : s + batch_size], Y[s : s + batch_size]
             Yhat = net.forward(Xb)
@@ -137,8 +141,8 @@ def manual_epochs(net, Xd, y, epochs, batch_size, lr):
                 correct += int(((Yhat[:, 0] >= 0.5) == (Yb[:, 0] >= 0.5)).sum())
             else:
                 correct += int((Yhat.argmax(1) == Yb.argmax(1)).sum())
-            total += net.train_step(Xb, Yb, SGD(lr)) * len(Xb)
-        history.append((total / len(Xd), correct / len(Xd)))
+            batch_losses.append(net.train_step(Xb, Yb, SGD(lr)))
+        history.append((sum(batch_losses) / len(batch_losses), correct / len(Xd)))
     return history
 
 
