@@ -14,7 +14,7 @@ The public API::
     format_matrix                     aligned text rendering of a matrix
 """
 
-from glassnet import data, datasets, io, metrics
+from glassnet import data, datasets, io, metrics, preprocessing
 from glassnet.activations import ACTIVATIONS
 from glassnet.gradcheck import gradient_check, numerical_gradients
 from glassnet.initializers import Constant, Glorot, He, Normal, Rashid, Uniform
@@ -53,5 +53,6 @@ __all__ = [
     "format_number",
     "gradient_check",
     "numerical_gradients",
+    "preprocessing",
     "trace_step",
 ]

@@ -118,7 +118,7 @@ def _columns(text):
 
 
 def _scaler(name, dataset):
-    from glassnet import data
+    from glassnet import preprocessing
 
     if name == "auto":
         # pixels share one scale, so squeezing each into [0, 1] keeps their contrast;
@@ -128,8 +128,8 @@ def _scaler(name, dataset):
         return None
     if name == "rashid":
         top = dataset.max_value if dataset.max_value is not None else float(dataset.X_train.max())
-        return data.RashidScale(max_value=top)
-    return {"standardize": data.Standardize, "minmax": data.MinMax}[name]()
+        return preprocessing.RashidScale(max_value=top)
+    return {"standardize": preprocessing.Standardize, "minmax": preprocessing.MinMax}[name]()
 
 
 def _layer_sizes(text):

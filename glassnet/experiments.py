@@ -23,10 +23,10 @@ import numpy as np
 
 from glassnet import datasets
 from glassnet._checks import describe, finite_matrix, positive_number
-from glassnet.data import RashidScale, rashid_targets
 from glassnet.initializers import Rashid
 from glassnet.layers import Dense
 from glassnet.network import Network
+from glassnet.preprocessing import RashidScale, rashid_targets
 
 IRIS_FEATURES = ("Sepal.Length", "Sepal.Width", "Petal.Length", "Petal.Width")
 IRIS_CLASSES = ("setosa", "versicolor")

@@ -422,7 +422,7 @@ def _build(path, document, tensors) -> Network:
         raise _damaged(path, exc) from exc
 
     if document["preprocessing"] is not None:
-        from glassnet.data import preprocessing_from_config
+        from glassnet.preprocessing import preprocessing_from_config
 
         prefix = "preprocessing."
         arrays = {name[len(prefix):]: t for name, t in tensors.items() if name.startswith(prefix)}

@@ -11,7 +11,7 @@ from safetensors import safe_open
 from safetensors.numpy import save_file
 
 import glassnet
-from glassnet import Dense, Network, data, io
+from glassnet import Dense, Network, io, preprocessing
 
 RNG = np.random.default_rng(7)
 X = RNG.normal(size=(30, 4))
@@ -157,9 +157,9 @@ def test_history_fields_unknown_to_this_version_are_ignored(model_file):
 
 
 PREPROCESSING = {
-    "standardize": lambda: data.Standardize(),
-    "pipeline": lambda: data.Pipeline([data.MinMax(-1.0, 2.0), data.Standardize()]),
-    "rashid": lambda: data.RashidScale(max_value=40.0),  # nothing fitted: a config and no arrays
+    "standardize": lambda: preprocessing.Standardize(),
+    "pipeline": lambda: preprocessing.Pipeline([preprocessing.MinMax(-1.0, 2.0), preprocessing.Standardize()]),
+    "rashid": lambda: preprocessing.RashidScale(max_value=40.0),  # nothing fitted: a config and no arrays
 }
 
 
@@ -414,7 +414,7 @@ def test_save_checks_its_arguments(tmp_path):
 
 def test_unserializable_preprocessing_config(tmp_path):
     net = make_net()
-    net.preprocessing = data.Standardize().fit(X)
+    net.preprocessing = preprocessing.Standardize().fit(X)
     net.preprocessing.config = lambda: {"name": "standardize", "scale": np.float32(2.0)}
     with pytest.raises(TypeError, match="cannot be written as JSON.*plain dicts"):
         io.save(net, tmp_path / "m.safetensors")

@@ -16,7 +16,8 @@ import numpy as np
 
 import glassnet
 from glassnet import datasets
-from glassnet.data import RashidScale, mnist, rashid_targets
+from glassnet.data import mnist
+from glassnet.preprocessing import RashidScale, rashid_targets
 from glassnet.tutorials import Erratum, TutorialResult
 
 fm = glassnet.format_matrix

@@ -1,0 +1,453 @@
+"""Preprocessing: what is done to raw inputs and labels before the network sees them.
+
+``Standardize``, ``MinMax``, ``RashidScale`` and ``Pipeline`` all have
+``fit(X)``, ``transform(X)``, ``fit_transform(X)``, ``config()`` (plain
+JSON-able data) and ``arrays()`` (the fitted numbers).
+``preprocessing_from_config(config, arrays)`` rebuilds a fitted object from
+those two without running any code from the file, which is how a model file
+brings its preprocessing back; a network applies its ``preprocessing`` in
+``fit``, ``predict`` and ``evaluate``. ``one_hot`` and ``rashid_targets`` turn
+class labels into target matrices.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from glassnet._checks import describe, finite_matrix, positive_number
+
+# --------------------------------------------------------- preprocessing
+
+
+class _Preprocessing:
+    """What every preprocessing object shares.
+
+    The protocol: ``fit(X)`` learns from training data and returns the object;
+    ``transform(X)`` returns a new array (float64, or float32 for float32
+    input) and checks the column count against the fitted one; ``config()``
+    is JSON-able and holds ``"name"``; ``arrays()`` holds the fitted numbers.
+    Subclasses set ``name``, register in ``PREPROCESSING`` and rebuild
+    themselves in ``_from_config(config, arrays)``.
+    """
+
+    name = ""
+    n_features_ = None
+
+    def fit_transform(self, X):
+        """``fit(X)`` then ``transform(X)``."""
+        return self.fit(X).transform(X)
+
+    def _input(self, X):
+        """``X`` as a finite 2-D array: float32 stays float32, anything else becomes float64."""
+        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+        X = finite_matrix("X", X, dtype=dtype)
+        if self.n_features_ is not None and X.shape[1] != self.n_features_:
+            raise ValueError(
+                f"X has {X.shape[1]} columns but this {type(self).__name__} was fitted on {self.n_features_} "
+                f"(got shape {X.shape}, expected (n_samples, {self.n_features_}))"
+            )
+        return X
+
+    def _fitted(self, *state):
+        if any(value is None for value in state):
+            raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit(X) first")
+        return state
+
+
+def _columns(X, *arrays):
+    """The fitted per-column ``arrays`` in ``X``'s float dtype."""
+    return [a.astype(X.dtype, copy=False) for a in arrays]
+
+
+class Standardize(_Preprocessing):
+    """Shift and scale every column to mean 0 and standard deviation 1.
+
+    ``transform(X) = (X - mean_) / scale_``, with the column means and
+    (population) standard deviations of the data given to ``fit``. A constant
+    column gets ``scale_ = 1`` and comes out as zeros: no division by zero.
+
+    Attributes
+    ----------
+    mean_, scale_ : ndarray of shape (n_features,)
+    n_features_ : int
+
+    Examples
+    --------
+    >>> Standardize().fit_transform([[1.0, 5.0], [3.0, 5.0]])
+    array([[-1.,  0.],
+           [ 1.,  0.]])
+    """
+
+    name = "standardize"
+
+    def __init__(self):
+        self.mean_ = self.scale_ = None
+
+    def fit(self, X):
+        """Learn each column's mean and standard deviation from ``X``; returns ``self``."""
+        X = finite_matrix("X", X)
+        constant = X.max(axis=0) == X.min(axis=0)
+        mean = X.mean(axis=0)
+        # The mean of identical floats can differ from them in the last bit; use
+        # the value itself so a constant column becomes exact zeros.
+        mean[constant] = X[0, constant]
+        self._set(mean, np.where(constant, 1.0, X.std(axis=0)))
+        return self
+
+    def _set(self, mean, scale):
+        self.mean_, self.scale_, self.n_features_ = mean, scale, len(mean)
+
+    def transform(self, X):
+        """``(X - mean_) / scale_``."""
+        self._fitted(self.mean_)
+        X = self._input(X)
+        mean, scale = _columns(X, self.mean_, self.scale_)
+        return (X - mean) / scale
+
+    def config(self) -> dict:
+        """``{"name": "standardize"}``: nothing to set; the numbers are in ``arrays()``."""
+        return {"name": self.name}
+
+    def arrays(self) -> dict:
+        """``{"mean": mean_, "scale": scale_}`` (copies)."""
+        mean, scale = self._fitted(self.mean_, self.scale_)
+        return {"mean": mean.copy(), "scale": scale.copy()}
+
+    @classmethod
+    def _from_config(cls, config, arrays):
+        _check_keys(config, ("name",))
+        mean, scale = _check_arrays(arrays, ("mean", "scale"))
+        if np.any(scale <= 0):
+            raise ValueError(f"standardize scale must be > 0 in every column, got {scale.min().item()!r}")
+        obj = cls()
+        obj._set(mean, scale)
+        return obj
+
+    def __repr__(self):
+        return "Standardize()"
+
+
+class MinMax(_Preprocessing):
+    """Map every column's fitted range ``[min_, max_]`` linearly onto ``[low, high]``.
+
+    ``transform(X) = low + (X - min_) * (high - low) / (max_ - min_)``. Values
+    outside the fitted range land outside ``[low, high]``. A column that was
+    constant during ``fit`` maps to ``low`` whatever it holds later, so the
+    network sees it where it saw it in training.
+
+    Parameters
+    ----------
+    low, high : float
+        The target range, ``low < high``.
+
+    Attributes
+    ----------
+    min_, max_ : ndarray of shape (n_features,)
+    n_features_ : int
+    """
+
+    name = "minmax"
+
+    def __init__(self, low=0.0, high=1.0):
+        self.low = _real("low", low)
+        self.high = _real("high", high)
+        if not self.low < self.high:
+            raise ValueError(f"MinMax needs low < high, got low={self.low!r}, high={self.high!r}")
+        self.min_ = self.max_ = self._scale = None
+
+    def fit(self, X):
+        """Learn each column's smallest and largest value from ``X``; returns ``self``."""
+        X = finite_matrix("X", X)
+        self._set(X.min(axis=0), X.max(axis=0))
+        return self
+
+    def _set(self, low_values, high_values):
+        span = high_values - low_values
+        self.min_, self.max_, self.n_features_ = low_values, high_values, len(low_values)
+        self._scale = np.divide(self.high - self.low, span, out=np.zeros_like(span), where=span > 0)
+
+    def transform(self, X):
+        """``low + (X - min_) * (high - low) / (max_ - min_)``."""
+        self._fitted(self.min_)
+        X = self._input(X)
+        low_values, scale = _columns(X, self.min_, self._scale)
+        return (X - low_values) * scale + X.dtype.type(self.low)
+
+    def config(self) -> dict:
+        """``{"name": "minmax", "low": ..., "high": ...}``."""
+        return {"name": self.name, "low": self.low, "high": self.high}
+
+    def arrays(self) -> dict:
+        """``{"min": min_, "max": max_}`` (copies)."""
+        low_values, high_values = self._fitted(self.min_, self.max_)
+        return {"min": low_values.copy(), "max": high_values.copy()}
+
+    @classmethod
+    def _from_config(cls, config, arrays):
+        _check_keys(config, ("name", "low", "high"))
+        low_values, high_values = _check_arrays(arrays, ("min", "max"))
+        if np.any(high_values < low_values):
+            raise ValueError("minmax arrays need max >= min in every column")
+        obj = cls(config["low"], config["high"])
+        obj._set(low_values, high_values)
+        return obj
+
+    def __repr__(self):
+        return f"MinMax(low={self.low!r}, high={self.high!r})"
+
+
+class RashidScale(_Preprocessing):
+    """Rashid's input scaling: ``X / max_value * 0.99 + 0.01``, from ``[0, max_value]`` onto ``[0.01, 1.0]``.
+
+    Inputs of zero would stop their weights from learning (their gradient is
+    the input times the error), so the scaled range starts just above zero.
+    Nothing is learnt from the data: ``fit`` only checks that ``X`` lies in
+    ``[0, max_value]`` and records the column count that ``transform`` then
+    requires; an unfitted ``RashidScale`` transforms any number of columns.
+
+    Parameters
+    ----------
+    max_value : float
+        The largest raw value, 255 for 8-bit pixels.
+    """
+
+    name = "rashid"
+
+    def __init__(self, max_value=255.0):
+        self.max_value = _real("max_value", max_value)
+        if self.max_value <= 0:
+            raise ValueError(f"max_value must be > 0, got {self.max_value!r}")
+
+    def fit(self, X):
+        """Check that ``X`` lies in ``[0, max_value]`` and remember its column count; returns ``self``."""
+        X = finite_matrix("X", X)
+        if X.min() < 0 or X.max() > self.max_value:
+            raise ValueError(
+                f"RashidScale(max_value={self.max_value!r}) expects X in [0, {self.max_value!r}], "
+                f"got values from {X.min().item()!r} to {X.max().item()!r}; "
+                "pass the data's largest possible value as max_value"
+            )
+        self.n_features_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        """``X / max_value * 0.99 + 0.01``."""
+        X = self._input(X)
+        return X * X.dtype.type(0.99 / self.max_value) + X.dtype.type(0.01)
+
+    def config(self) -> dict:
+        """``{"name": "rashid", "max_value": ..., "n_features": ...}`` (``n_features`` None before ``fit``)."""
+        return {"name": self.name, "max_value": self.max_value, "n_features": self.n_features_}
+
+    def arrays(self) -> dict:
+        """``{}``: nothing is learnt from the data."""
+        return {}
+
+    @classmethod
+    def _from_config(cls, config, arrays):
+        _check_keys(config, ("name", "max_value", "n_features"))
+        _check_arrays(arrays, ())
+        obj = cls(config["max_value"])
+        if config["n_features"] is not None:
+            obj.n_features_ = positive_number("n_features", config["n_features"], integer=True)
+        return obj
+
+    def __repr__(self):
+        return f"RashidScale(max_value={self.max_value!r})"
+
+
+class Pipeline(_Preprocessing):
+    """Preprocessing steps applied one after the other.
+
+    ``fit`` fits each step on the output of the steps before it. ``config()``
+    lists the steps' configs; ``arrays()`` prefixes each step's arrays with
+    its position (``"0.mean"``, ``"1.min"``). A pipeline given as a step is
+    unpacked into its steps.
+
+    Parameters
+    ----------
+    steps : list of Standardize, MinMax, RashidScale or Pipeline
+
+    Examples
+    --------
+    >>> prep = Pipeline([RashidScale(), Standardize()])
+    """
+
+    name = "pipeline"
+
+    def __init__(self, steps):
+        if not isinstance(steps, (list, tuple)) or not steps:
+            raise ValueError(f"steps must be a non-empty list of preprocessing objects, got {describe(steps)}")
+        flat = []
+        for i, step in enumerate(steps):
+            if not isinstance(step, _Preprocessing):
+                raise TypeError(
+                    f"steps[{i}] must be Standardize, MinMax, RashidScale or Pipeline, got {describe(step)}"
+                )
+            flat.extend(step.steps if isinstance(step, Pipeline) else [step])
+        self.steps = flat
+
+    @property
+    def n_features_(self):
+        return self.steps[0].n_features_
+
+    def fit(self, X):
+        """Fit each step on what the steps before it make of ``X``; returns ``self``."""
+        for step in self.steps:
+            X = step.fit_transform(X)
+        return self
+
+    def transform(self, X):
+        """Every step's ``transform``, in order."""
+        for step in self.steps:
+            X = step.transform(X)
+        return X
+
+    def config(self) -> dict:
+        """``{"name": "pipeline", "steps": [each step's config]}``."""
+        return {"name": self.name, "steps": [step.config() for step in self.steps]}
+
+    def arrays(self) -> dict:
+        """Every step's arrays, keyed ``"<step index>.<name>"``."""
+        return {f"{i}.{key}": value for i, step in enumerate(self.steps) for key, value in step.arrays().items()}
+
+    @classmethod
+    def _from_config(cls, config, arrays):
+        _check_keys(config, ("name", "steps"))
+        configs = config["steps"]
+        if not isinstance(configs, list) or not configs:
+            raise ValueError(f"pipeline steps must be a non-empty list, got {describe(configs)}")
+        prefixes = {f"{i}." for i in range(len(configs))}
+        stray = [key for key in arrays if key[: key.find(".") + 1] not in prefixes]
+        if stray:
+            raise ValueError(f"pipeline arrays {stray} belong to no step (expected keys such as '0.mean')")
+        steps = []
+        for i, step_config in enumerate(configs):
+            if isinstance(step_config, dict) and step_config.get("name") == cls.name:
+                raise ValueError(f"pipeline step {i} is itself a pipeline; a saved pipeline lists plain steps")
+            prefix = f"{i}."
+            step_arrays = {key[len(prefix) :]: value for key, value in arrays.items() if key.startswith(prefix)}
+            step = preprocessing_from_config(step_config, step_arrays)
+            previous = steps[-1].n_features_ if steps else None
+            if previous is not None and step.n_features_ is not None and step.n_features_ != previous:
+                raise ValueError(
+                    f"pipeline step {i} was fitted on {step.n_features_} columns but step {i - 1} gives {previous}"
+                )
+            steps.append(step)
+        return cls(steps)
+
+    def __repr__(self):
+        return f"Pipeline([{', '.join(repr(step) for step in self.steps)}])"
+
+
+PREPROCESSING = {cls.name: cls for cls in (Standardize, MinMax, RashidScale, Pipeline)}
+
+
+def _real(name, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise TypeError(f"{name} must be a finite number, got {describe(value)}")
+    return float(value)
+
+
+def _check_keys(config, keys):
+    if set(config) != set(keys):
+        raise ValueError(
+            f"{config.get('name')!r} config needs exactly the keys {sorted(keys)}, got {sorted(map(str, config))}"
+        )
+
+
+def _check_arrays(arrays, keys):
+    """The named arrays as finite 1-D float64 arrays of one common, non-zero length."""
+    if set(arrays) != set(keys):
+        raise ValueError(f"expected exactly the arrays {sorted(keys)}, got {sorted(arrays)}")
+    out = []
+    for key in keys:
+        value = arrays[key]
+        if not isinstance(value, np.ndarray) or not (
+            np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.integer)
+        ):
+            raise ValueError(f"array {key!r} must be a numeric numpy array, got {describe(value)}")
+        if value.ndim != 1 or len(value) == 0 or not np.all(np.isfinite(value)):
+            raise ValueError(f"array {key!r} must be 1-D, non-empty and finite, got {describe(value)}")
+        out.append(value.astype(np.float64))
+    if len({len(value) for value in out}) > 1:
+        raise ValueError(f"arrays {list(keys)} must have the same length, got {[len(value) for value in out]}")
+    return out
+
+
+def preprocessing_from_config(config, arrays):
+    """Rebuild a fitted preprocessing object from its ``config()`` and ``arrays()``.
+
+    Only data is read: the ``"name"`` picks one of the classes in
+    ``PREPROCESSING`` and every field and array is checked, so a damaged or
+    hostile model file gives a ``ValueError`` rather than a broken object.
+
+    Parameters
+    ----------
+    config : dict
+        As returned by ``config()`` (after a JSON round trip).
+    arrays : dict of str to ndarray
+        As returned by ``arrays()``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, missing or extra keys, wrong values, or arrays of
+        the wrong kind, shape or length.
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f"preprocessing config must be a dict, got {describe(config)}")
+    name = config.get("name")
+    if not isinstance(name, str) or name not in PREPROCESSING:
+        raise ValueError(f"unknown preprocessing name {name!r}; expected one of {sorted(PREPROCESSING)}")
+    if not isinstance(arrays, dict) or not all(isinstance(key, str) for key in arrays):
+        raise ValueError(f"preprocessing arrays must be a dict of name -> array, got {describe(arrays)}")
+    try:
+        return PREPROCESSING[name]._from_config(config, arrays)
+    except TypeError as exc:
+        raise ValueError(f"invalid {name!r} preprocessing config: {exc}") from exc
+
+
+# --------------------------------------------------------------- targets
+
+
+def _label_matrix(y, n_classes, low, high):
+    n_classes = positive_number("n_classes", n_classes, integer=True)
+    labels = np.asarray(y)
+    if labels.ndim != 1 or not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
+        raise ValueError(f"y must be a 1-D array of class labels, got {describe(y)}")
+    bad = ~np.isfinite(labels) | (labels != np.round(labels)) | (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"y[{i}] is {labels[i].item()!r}; class labels must be whole numbers 0 to {n_classes - 1}")
+    Y = np.full((len(labels), n_classes), low, dtype=np.float64)
+    Y[np.arange(len(labels)), labels.astype(np.int64)] = high
+    return Y
+
+
+def one_hot(y, n_classes):
+    """Rows of zeros with a one in each label's column: shape ``(len(y), n_classes)``.
+
+    >>> one_hot([2, 0], 3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    """
+    return _label_matrix(y, n_classes, 0.0, 1.0)
+
+
+def rashid_targets(y, n_classes, low=0.01, high=0.99):
+    """One-hot rows with ``low`` for 0 and ``high`` for 1, Rashid's targets for sigmoid outputs.
+
+    A sigmoid never reaches 0 or 1, so training towards them would push the
+    weights ever larger; 0.01 and 0.99 are reachable.
+
+    >>> rashid_targets([1], 3)
+    array([[0.01, 0.99, 0.01]])
+    """
+    low, high = _real("low", low), _real("high", high)
+    if not low < high:
+        raise ValueError(f"rashid_targets needs low < high, got low={low!r}, high={high!r}")
+    return _label_matrix(y, n_classes, low, high)
