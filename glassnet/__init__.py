@@ -3,56 +3,70 @@
 The public API::
 
     Dense, Network, History           layers and the network (glassnet.layers, .network)
-    SGD                               optimizers (glassnet.optimizers)
+    SGD, Adam, get_optimizer          optimizers (glassnet.optimizers)
+    ConstantLR, StepDecay,
+    ExponentialDecay, get_schedule    learning-rate schedules (glassnet.schedules)
+    EarlyStopping, StopTraining       training control (glassnet.callbacks)
     Uniform, Normal, Rashid, Glorot,
     He, Constant                      weight initializers (glassnet.initializers)
     gradient_check                    back-propagation vs finite differences
     load, ModelFileError              model files (glassnet.io; Network.save writes them)
-    data, datasets, metrics           loaders and preprocessing, bundled data, scores
-    plots, experiments                (import explicitly: they load matplotlib)
+    data, preprocessing               file loaders; scalers and target matrices
+    datasets, metrics                 bundled and generated data sets; scores
+    plots, experiments, tutorials     (import explicitly: plots loads matplotlib)
     trace_step, Trace                 every matrix of one training step
     format_matrix                     aligned text rendering of a matrix
 """
 
 from glassnet import data, datasets, io, metrics, preprocessing
 from glassnet.activations import ACTIVATIONS
+from glassnet.callbacks import EarlyStopping, StopTraining
 from glassnet.gradcheck import gradient_check, numerical_gradients
 from glassnet.initializers import Constant, Glorot, He, Normal, Rashid, Uniform
 from glassnet.io import ModelFileError, load
 from glassnet.layers import Dense
 from glassnet.losses import LOSSES
 from glassnet.network import History, Network
-from glassnet.optimizers import SGD
+from glassnet.optimizers import SGD, Adam, get_optimizer
 from glassnet.render import format_matrix, format_number
+from glassnet.schedules import ConstantLR, ExponentialDecay, StepDecay, get_schedule
 from glassnet.trace import Trace, trace_step
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
-    "LOSSES",
+    "Adam",
     "Constant",
+    "ConstantLR",
     "Dense",
+    "EarlyStopping",
+    "ExponentialDecay",
     "Glorot",
-    "ModelFileError",
     "He",
     "History",
+    "LOSSES",
+    "ModelFileError",
     "Network",
     "Normal",
     "Rashid",
     "SGD",
+    "StepDecay",
+    "StopTraining",
     "Trace",
     "Uniform",
-    "__version__",
     "data",
     "datasets",
+    "format_matrix",
+    "format_number",
+    "get_optimizer",
+    "get_schedule",
+    "gradient_check",
     "io",
     "load",
     "metrics",
-    "format_matrix",
-    "format_number",
-    "gradient_check",
     "numerical_gradients",
     "preprocessing",
     "trace_step",
+    "__version__",
 ]
