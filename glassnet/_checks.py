@@ -70,3 +70,31 @@ def finite_matrix(name: str, value, *, dtype=np.float64, n_cols: int | None = No
             "remove or impute them before training"
         )
     return arr
+
+
+def from_spec(kind: str, spec, registry: dict, base: type):
+    """Build a ``base`` instance from itself, a name in ``registry`` or a config dict.
+
+    A name gives the default settings; a dict ``{"name": ..., **settings}`` (what
+    the objects' ``config()`` returns) gives those settings, each checked against
+    the class's ``settings``. Used for optimizers and schedules, so a model or a
+    command line can name them as plain data.
+    """
+    if isinstance(spec, base):
+        return spec
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise TypeError(
+            f"{kind} must be a name in {sorted(registry)}, a config dict with a 'name' or a {base.__name__} "
+            f"object, got {describe(spec)}"
+        )
+    kwargs = dict(spec)
+    name = kwargs.pop("name")
+    if name not in registry:
+        raise ValueError(f"unknown {kind} {name!r}; expected one of {sorted(registry)}")
+    cls = registry[name]
+    unknown = sorted(set(kwargs) - set(cls.settings))
+    if unknown:
+        raise ValueError(f"{kind} {name!r} has no setting {unknown}; its settings are {list(cls.settings)}")
+    return cls(**kwargs)

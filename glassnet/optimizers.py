@@ -20,7 +20,7 @@ import inspect
 
 import numpy as np
 
-from glassnet._checks import describe, positive_number
+from glassnet._checks import describe, from_spec, positive_number
 
 
 def _fraction(name, value):
@@ -216,18 +216,4 @@ def get_optimizer(spec) -> Optimizer:
     >>> get_optimizer({"name": "sgd", "lr": 0.05, "momentum": 0.9})
     SGD(lr=0.05, momentum=0.9)
     """
-    if isinstance(spec, Optimizer):
-        return spec
-    if isinstance(spec, str):
-        spec = {"name": spec}
-    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-        raise TypeError(f"optimizer must be a name, a config dict with a 'name' or an optimizer, got {describe(spec)}")
-    kwargs = dict(spec)
-    name = kwargs.pop("name")
-    if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
-    cls = OPTIMIZERS[name]
-    unknown = sorted(set(kwargs) - set(cls.settings))
-    if unknown:
-        raise ValueError(f"optimizer {name!r} has no setting {unknown}; its settings are {list(cls.settings)}")
-    return cls(**kwargs)
+    return from_spec("optimizer", spec, OPTIMIZERS, Optimizer)

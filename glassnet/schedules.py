@@ -21,7 +21,7 @@ staircase); exponential decay multiplies it by ``rate`` after every epoch.
 
 from __future__ import annotations
 
-from glassnet._checks import describe, positive_number
+from glassnet._checks import from_spec, positive_number
 
 
 def _decay(name, value):
@@ -130,21 +130,4 @@ def get_schedule(spec) -> Schedule:
     >>> get_schedule({"name": "step", "factor": 0.1, "every": 30})
     StepDecay(factor=0.1, every=30)
     """
-    if isinstance(spec, Schedule):
-        return spec
-    if isinstance(spec, str):
-        spec = {"name": spec}
-    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-        raise TypeError(
-            f"schedule must be a Schedule, a name in {sorted(SCHEDULES)} or a config dict with a 'name', "
-            f"got {describe(spec)}"
-        )
-    kwargs = dict(spec)
-    name = kwargs.pop("name")
-    if name not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; expected one of {sorted(SCHEDULES)}")
-    cls = SCHEDULES[name]
-    unknown = sorted(set(kwargs) - set(cls.settings))
-    if unknown:
-        raise ValueError(f"schedule {name!r} has no setting {unknown}; its settings are {list(cls.settings)}")
-    return cls(**kwargs)
+    return from_spec("schedule", spec, SCHEDULES, Schedule)

@@ -254,7 +254,7 @@ class NoLr:
         ({"restarts": 2, "validation_split": 0.5, "optimizer": NoReset()}, TypeError,
          "restarts > 1 needs an optimizer with a 'reset' attribute"),
         ({"schedule": "cosine"}, ValueError, "unknown schedule 'cosine'"),
-        ({"schedule": 0.5}, TypeError, "schedule must be a Schedule"),
+        ({"schedule": 0.5}, TypeError, "schedule must be a name in"),
         ({"schedule": "step", "optimizer": NoLr()}, TypeError, "schedule needs an optimizer with a 'lr' attribute"),
         ({"dtype": np.int32}, ValueError, "dtype must be float32 or float64, got int32"),
         ({"dtype": "float16"}, ValueError, "dtype must be float32 or float64, got float16"),

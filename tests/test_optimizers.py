@@ -161,7 +161,7 @@ def test_config_repr_and_rebuilding_from_config():
         (lambda: Adam(lr=float("nan")), ValueError, "lr must be"),
         (lambda: get_optimizer("rmsprop"), ValueError, r"unknown optimizer 'rmsprop'; expected one of \['adam', 'sgd"),
         (lambda: get_optimizer({"name": "sgd", "beta1": 0.9}), ValueError, r"'sgd' has no setting \['beta1'\]"),
-        (lambda: get_optimizer(0.1), TypeError, "optimizer must be a name, a config dict"),
+        (lambda: get_optimizer(0.1), TypeError, r"optimizer must be a name in \['adam', 'sgd'\], a config dict"),
     ],
 )
 def test_bad_settings_are_refused_by_name(make, error, pattern):
@@ -195,7 +195,7 @@ def test_schedules_from_names_and_config_dicts():
         (lambda: ConstantLR()(0, 0.1), ValueError, "epoch must be a finite number > 0"),
         (lambda: get_schedule("cosine"), ValueError, r"unknown schedule 'cosine'; expected one of"),
         (lambda: get_schedule({"name": "step", "gamma": 0.5}), ValueError, r"'step' has no setting \['gamma'\]"),
-        (lambda: get_schedule(0.5), TypeError, "schedule must be a Schedule, a name"),
+        (lambda: get_schedule(0.5), TypeError, "schedule must be a name in"),
     ],
 )
 def test_bad_schedules_are_refused_by_name(make, error, pattern):
