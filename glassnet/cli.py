@@ -10,6 +10,7 @@ import argparse
 import csv
 import io as io_module
 import json
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -148,6 +149,8 @@ def cmd_train(args):
 
     dataset = load_dataset(args.data, args.target, args.seed, args.test_split, args.ignore)
     n_in, n_classes = dataset.X_train.shape[1], len(dataset.class_names)
+    if args.plot_weights and math.isqrt(n_in) ** 2 != n_in:
+        raise UsageError(f"--plot-weights draws square images; this data has {n_in} features, not a square number")
     sizes = [n_in, *_layer_sizes(args.layers), n_classes]
     layers = [glassnet.Dense(a, b, args.activation) for a, b in zip(sizes[:-2], sizes[1:-1])]
     layers.append(glassnet.Dense(sizes[-2], n_classes, "softmax"))
@@ -182,10 +185,13 @@ def cmd_train(args):
     print(f"test accuracy: {test['accuracy']:.4f} on {test['n_samples']:,} held-out samples (loss {test['loss']:.4f})")
     net.save(args.out, history=history)
     print(f"saved the model to {args.out}")
-    if args.plot:
+    if args.plot or args.plot_weights:
         from glassnet import plots
 
-        print(f"saved learning curves to {plots.learning_curves(history, args.plot)}")
+        if args.plot:
+            print(f"saved learning curves to {plots.learning_curves(history, args.plot)}")
+        if args.plot_weights:
+            print(f"saved the first layer's weights to {plots.first_layer_weights(net, args.plot_weights)}")
 
 
 def _labels_for_model(y, file_names, model_names, source):
@@ -399,6 +405,8 @@ def build_parser():
     p.add_argument("--seed", type=_natural_int, default=0, help="seed for the split, weights and shuffling")
     p.add_argument("--out", default="model.safetensors", help="model file to write (default: model.safetensors)")
     p.add_argument("--plot", metavar="PNG", help="write learning curves to this PNG file")
+    p.add_argument("--plot-weights", metavar="PNG",
+                   help="image data: draw each hidden node's incoming weights as an image in this PNG file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_train)
 

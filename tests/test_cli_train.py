@@ -129,16 +129,30 @@ def test_inspect_describes_the_model(trained, capsys):
     assert info["n_parameters"] == 131 and info["class_names"] == list(IRIS_CLASSES)
 
 
-def test_train_builtin_data_writes_learning_curves(tmp_path, capsys):
-    png = tmp_path / "curves.png"
+def png_size(path):
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_train_builtin_data_writes_learning_curves_and_weights(tmp_path, capsys):
+    curves, weights = tmp_path / "curves.png", tmp_path / "weights.png"
     model = tmp_path / "digits.safetensors"
     assert main(["train", "--data", "digits", "--epochs", "3", "--quiet", "--out", str(model),
-                 "--plot", str(png)]) == 0
-    data = png.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    assert (width, height) == (1000, 400)
+                 "--plot", str(curves), "--plot-weights", str(weights)]) == 0
+    assert png_size(curves) == (1000, 400)
+    assert png_size(weights) == (640, 640)
     assert glassnet.load(model).n_in == 64
+
+
+def test_weights_plot_of_non_image_data_is_refused_before_training(flowers, tmp_path, capsys):
+    path, *_ = flowers
+    # with id and petal_width skipped, 3 features are left: not a square image
+    line = one_line_error(capsys, main(["train", "--data", str(path), "--ignore", "id,petal_width", "--epochs", "2",
+                                        "--quiet", "--out", str(tmp_path / "m.safetensors"),
+                                        "--plot-weights", str(tmp_path / "w.png")]))
+    assert "this data has 3 features, not a square number" in line
+    assert list(tmp_path.iterdir()) == []  # refused before training: no model, no plot
 
 
 def test_evaluate_builtin_data_uses_the_test_split_and_plots(tmp_path, capsys):
