@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet._checks import choice
+from glassnet.checks import choice
 
 
 class Activation:

@@ -15,7 +15,7 @@ a validation metric, copies the weights whenever the metric improves, and says
 
 from __future__ import annotations
 
-from glassnet._checks import choice, positive_number
+from glassnet.checks import choice, positive_number
 
 # metric name -> True when larger is better
 MONITORS = {"val_loss": False, "val_accuracy": True}

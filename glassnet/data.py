@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from glassnet._checks import describe
+from glassnet.checks import describe
 
 # ------------------------------------------------------------------ files
 

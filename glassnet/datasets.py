@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet._checks import positive_number
+from glassnet.checks import positive_number
 
 STAIRS_CLASSES = ("something else", "stairs")
 

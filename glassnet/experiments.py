@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from glassnet import datasets
-from glassnet._checks import describe, finite_matrix, positive_number
+from glassnet.checks import describe, finite_matrix, positive_number
 from glassnet.initializers import Rashid
 from glassnet.layers import Dense
 from glassnet.network import Network

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from glassnet._checks import describe, positive_number
+from glassnet.checks import describe, positive_number
 
 
 class Initializer:

@@ -29,9 +29,9 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save as safetensors_save
 
-from glassnet._checks import describe
 from glassnet._files import write_atomically
 from glassnet.activations import ACTIVATIONS
+from glassnet.checks import describe
 from glassnet.layers import Dense
 from glassnet.losses import LOSSES
 from glassnet.network import History, Network

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet._checks import describe, positive_number
 from glassnet.activations import get_activation
+from glassnet.checks import describe, positive_number
 from glassnet.initializers import get_initializer
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet._checks import choice
+from glassnet.checks import choice
 
 # log() of a probability is taken at no less than this, so a confident wrong
 # answer costs a large finite loss instead of inf.

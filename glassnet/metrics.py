@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet._checks import describe, positive_number
+from glassnet.checks import describe, positive_number
 
 
 def class_labels(name, y, n=None) -> np.ndarray:

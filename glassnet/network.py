@@ -18,8 +18,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from glassnet._checks import choice, describe, finite_matrix, positive_number
 from glassnet.callbacks import MONITORS, EarlyStopping, StopTraining, is_better
+from glassnet.checks import choice, describe, finite_matrix, positive_number
 from glassnet.fastpath import FastTrainer
 from glassnet.layers import Dense
 from glassnet.losses import get_loss

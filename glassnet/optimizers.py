@@ -20,7 +20,7 @@ import inspect
 
 import numpy as np
 
-from glassnet._checks import describe, from_spec, positive_number
+from glassnet.checks import describe, from_spec, positive_number
 
 
 def _fraction(name, value):

@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from glassnet._checks import describe, finite_matrix, positive_number
+from glassnet.checks import describe, finite_matrix, positive_number
 
 # --------------------------------------------------------- preprocessing
 

@@ -21,7 +21,7 @@ staircase); exponential decay multiplies it by ``rate`` after every epoch.
 
 from __future__ import annotations
 
-from glassnet._checks import from_spec, positive_number
+from glassnet.checks import from_spec, positive_number
 
 
 def _decay(name, value):

@@ -6,12 +6,11 @@ random minibatches of 4 of the 8 training rows, as the tutorial's loop does.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 import glassnet
 from glassnet import datasets
+from glassnet.checks import positive_number
 from glassnet.tutorials import TUTORIALS, Erratum, TutorialResult
 
 STATED_ALPHA = 0.01  # the tutorial's learning rate, applied to a summed gradient
@@ -97,10 +96,7 @@ def run(trace=False, seed=0, lr=4 * STATED_ALPHA, iterations=ITERATIONS) -> Tuto
     iterations : int
         Number of minibatch updates.
     """
-    if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral):
-        raise TypeError(f"iterations must be an integer, got {iterations!r} ({type(iterations).__name__})")
-    if iterations < 1:
-        raise ValueError(f"iterations must be an integer >= 1, got {iterations!r}")
+    iterations = positive_number("iterations", iterations, integer=True)
     result = TutorialResult("desai", TUTORIALS["desai"])
     result.add("Glossary", GLOSSARY)
     log, first_step = _train(lr, seed, iterations, trace)

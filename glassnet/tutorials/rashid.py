@@ -9,13 +9,13 @@ The glossary below (``GLOSSARY``) maps Rashid's names onto glassnet's.
 
 from __future__ import annotations
 
-import numbers
 import os
 
 import numpy as np
 
 import glassnet
 from glassnet import datasets
+from glassnet.checks import positive_number
 from glassnet.data import mnist
 from glassnet.preprocessing import RashidScale, rashid_targets
 from glassnet.tutorials import Erratum, TutorialResult
@@ -287,21 +287,13 @@ def _read_digits(path):
     return X, y
 
 
-def _check_whole(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a whole number >= {minimum}, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _mnist_recipe(train, test, hidden, epochs, lr, seed):
     if (train is None) != (test is None):
         raise ValueError(f"give both train and test CSV files, or neither; got train={train!r}, test={test!r}")
-    hidden = _check_whole("hidden", hidden, 1)
-    seed = _check_whole("seed", seed, 0)
+    hidden = positive_number("hidden", hidden, integer=True)
+    seed = positive_number("seed", seed, integer=True, allow_zero=True)
     if epochs is not None:
-        epochs = _check_whole("epochs", epochs, 1)
+        epochs = positive_number("epochs", epochs, integer=True)
     if train is None:
         X, y = datasets.digits()
         X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_fraction=0.25, seed=seed)

@@ -8,12 +8,11 @@ generated stairs images.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 import glassnet
 from glassnet import datasets
+from glassnet.checks import positive_number
 from glassnet.tutorials import TUTORIALS, Erratum, TutorialResult
 
 # Pixels p1 p2 (top row) p3 p4 (bottom row); the tutorial's scale is 0 = white, 255 = black.
@@ -183,10 +182,7 @@ def run(trace=False, seed=0, epochs=3000, lr=2.0) -> TutorialResult:
     epochs, lr : int, float
         Full-batch gradient descent settings of the training part.
     """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an integer, got {seed!r} ({type(seed).__name__})")
-    if seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    seed = positive_number("seed", seed, integer=True, allow_zero=True)
     result = TutorialResult("stairs", TUTORIALS["stairs"])
     result.add("Glossary", GLOSSARY)
     result.add("The four images, their targets and the starting weights",
