@@ -1,5 +1,6 @@
 """End-to-end tests of the command line: output, exit codes, one-line errors."""
 
+import io
 import json
 import re
 import subprocess
@@ -9,7 +10,7 @@ import pytest
 
 import glassnet
 from glassnet import tutorials
-from glassnet.cli import main
+from glassnet.cli import main, progress_bar
 
 
 def run_cli(*args):
@@ -91,3 +92,27 @@ def test_tutorial_json_is_valid_json_for_every_tutorial():
         doc = json.loads(proc.stdout)
         assert doc["tutorial"] == name
         assert doc["errata"], f"{name} lists no errata"
+
+
+class FakeTerminal(io.StringIO):
+    """stderr as a terminal 100 columns wide, so tqdm draws its bar into a string."""
+
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("terminal, quiet, drawn", [(True, False, True), (True, True, False), (False, False, False)])
+def test_progress_bar_shows_epoch_loss_and_accuracies_only_on_a_terminal(monkeypatch, terminal, quiet, drawn):
+    stream = FakeTerminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    monkeypatch.setenv("COLUMNS", "100")
+    callback, bar = progress_bar(2, quiet=quiet)
+    history = glassnet.History(loss=[0.5, 0.25], accuracy=[0.8, 0.9], val_loss=[0.6, 0.3], val_accuracy=[0.7, 0.85])
+    with bar:
+        callback(1, glassnet.History(loss=[0.5], accuracy=[0.8], val_loss=[0.6], val_accuracy=[0.7]))
+        callback(2, history)
+    text = stream.getvalue()
+    if drawn:
+        assert "2/2" in text and "loss=0.2500" in text and "acc=0.900" in text and "val_acc=0.850" in text
+    else:
+        assert text == ""
