@@ -281,7 +281,8 @@ class Network:
         ``(N, n_out)`` such as one-hot rows or Rashid's 0.01/0.99 targets.
         """
         arr = np.asarray(y)
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating) or arr.dtype == bool):
+            # complex numbers included: casting them would silently drop the imaginary part
             raise TypeError(f"{name} must be numeric labels or a target matrix, got {describe(y)}")
         if arr.ndim == 2 and arr.shape[1] == 1 and self.n_out > 1:
             arr = arr[:, 0]

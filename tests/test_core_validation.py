@@ -320,3 +320,13 @@ def test_valid_calls_still_work():
     for _, call in Y_ENTRIES.values():
         call(net(), Y_OK)
     net().fit(X_OK, Y_OK, epochs=np.int64(2), batch_size=np.int64(3), lr=np.float32(0.1))
+
+
+COMPLEX_Y = [np.array([0, 1, 1, 0], dtype=complex), np.array([[1, 0], [0, 1], [0, 1], [1, 0]], dtype=complex)]
+
+
+@pytest.mark.parametrize("y", COMPLEX_Y, ids=["labels", "targets"])
+def test_complex_y_is_refused_not_silently_truncated(y):
+    net = Network([Dense(3, 2, "softmax")], seed=0)
+    with pytest.raises(TypeError, match=r"y must be numeric labels or a target matrix, got an array of shape \(4"):
+        net.fit(np.ones((4, 3)), y, epochs=1)
