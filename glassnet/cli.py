@@ -149,6 +149,8 @@ def cmd_train(args):
 
     dataset = load_dataset(args.data, args.target, args.seed, args.test_split, args.ignore)
     n_in, n_classes = dataset.X_train.shape[1], len(dataset.class_names)
+    if n_classes < 2:
+        raise UsageError(f"the data has only one class ({dataset.class_names[0]!r}); a classifier needs at least two")
     if args.plot_weights and math.isqrt(n_in) ** 2 != n_in:
         raise UsageError(f"--plot-weights draws square images; this data has {n_in} features, not a square number")
     sizes = [n_in, *_layer_sizes(args.layers), n_classes]
@@ -210,16 +212,18 @@ def cmd_evaluate(args):
     from glassnet.metrics import per_class_scores
 
     net = load(args.model)
-    dataset = load_dataset(args.data, args.target, args.seed, args.test_split, args.ignore)
-    if args.data.endswith((".csv", ".csv.gz")) or Path(args.data).is_file():
+    if Path(args.data).is_file():
         # a user's CSV file is evaluated whole: it is the test data
-        X = np.vstack([dataset.X_train, dataset.X_test])
-        y = np.concatenate([dataset.y_train, dataset.y_test])
-        what = f"all {len(y):,} rows of {args.data}"
+        from glassnet import data
+
+        table = data.load_csv(args.data, target=_column(args.target), ignore=_columns(args.ignore))
+        X, y, file_names, what = table.X, table.y, table.class_names, f"all {len(table.y):,} rows of {args.data}"
     else:
-        X, y, what = dataset.X_test, dataset.y_test, f"the {len(dataset.y_test):,} test samples of {dataset.source}"
+        dataset = load_dataset(args.data, args.target, args.seed, args.test_split, args.ignore)
+        X, y, file_names = dataset.X_test, dataset.y_test, dataset.class_names
+        what = f"the {len(y):,} test samples of {dataset.source}"
     names = net.class_names or [str(k) for k in range(net.n_out)]
-    y = _labels_for_model(y, dataset.class_names, net.class_names, args.data)
+    y = _labels_for_model(y, file_names, net.class_names, args.data)
     metrics = net.evaluate(X, y)
     scores = per_class_scores(y, net.predict(X), n_classes=len(names))
     print(f"model: {args.model}; evaluated on {what}")

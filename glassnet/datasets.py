@@ -193,6 +193,11 @@ def train_test_split(X, y, test_fraction=0.25, seed=0, stratify=False):
         test_parts.append(members[:n_test])
         train_parts.append(members[n_test:])
     test, train = rng.permutation(np.concatenate(test_parts)), rng.permutation(np.concatenate(train_parts))
+    if len(test) == 0 or len(train) == 0:
+        raise ValueError(
+            f"test_fraction={test_fraction!r} of {n} samples leaves {len(test)} for testing and {len(train)} "
+            "for training; each needs at least one: give more data or another test_fraction"
+        )
     return X[train], X[test], y[train], y[test]
 
 

@@ -204,6 +204,11 @@ class Network:
                 raise ValueError(
                     f"layers[{i}] has {a.n_out} outputs but layers[{i + 1}] expects {b.n_in} inputs"
                 )
+        if layers[-1].activation.name == "softmax" and layers[-1].n_out == 1:
+            raise ValueError(
+                "a softmax output layer needs at least 2 nodes: over one node it is always 1 and cannot learn; "
+                "use Dense(..., 1, 'sigmoid') with binary_cross_entropy for a yes/no output"
+            )
         self.layers = list(layers)
         self.loss = get_loss(loss)
         out_act = self.layers[-1].activation.name

@@ -246,3 +246,22 @@ def test_experiment_iris_slope_text_json_plot_and_gif(tmp_path, capsys):
 
     again = iris_slope(learning_rates=(0.1, 0.5), seed=0)
     assert json.dumps(doc, sort_keys=True) == json.dumps(again.as_dict(), sort_keys=True)
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("", "is empty"),
+        ("a,b,label\n", "has a header row but no data rows"),
+        ("a,b,label\n1,2,x\n3,4,x\n5,6,x\n", "the data has only one class ('x'); a classifier needs at least two"),
+        ("a,b,label\n1,nan,x\n3,4,y\n", "row 2, column 2 ('b'): expected a finite number, got 'nan'"),
+        ("a,b,label\n1,2,x\n3,4,y\n", "leaves 0 for testing and 2 for training"),
+    ],
+    ids=["empty", "header only", "one class", "nan cell", "too few rows"],
+)
+def test_unusable_csv_files_are_one_line_errors(text, fragment, tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    line = one_line_error(capsys, main(["train", "--data", str(path), "--quiet", "--out", str(tmp_path / "m.st")]))
+    assert fragment in line
+    assert not (tmp_path / "m.st").exists()

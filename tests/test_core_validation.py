@@ -330,3 +330,8 @@ def test_complex_y_is_refused_not_silently_truncated(y):
     net = Network([Dense(3, 2, "softmax")], seed=0)
     with pytest.raises(TypeError, match=r"y must be numeric labels or a target matrix, got an array of shape \(4"):
         net.fit(np.ones((4, 3)), y, epochs=1)
+
+
+def test_a_one_node_softmax_output_is_refused():
+    with pytest.raises(ValueError, match="a softmax output layer needs at least 2 nodes"):
+        Network([Dense(3, 1, "softmax")])

@@ -156,3 +156,9 @@ def test_mnist5k_falls_back_to_mnist_data(monkeypatch):
     X_train, X_test, y_train, y_test = datasets.mnist5k()
     assert np.bincount(y_train).tolist() == [4] * 10 and np.bincount(y_test).tolist() == [1] * 10
     assert X_train.shape == (40, 784) and X_test.shape == (10, 784)
+
+
+def test_train_test_split_never_leaves_a_side_empty():
+    X, y = np.arange(4.0).reshape(2, 2), np.array([0, 1])
+    with pytest.raises(ValueError, match="test_fraction=0.2 of 2 samples leaves 0 for testing and 2 for training"):
+        datasets.train_test_split(X, y, test_fraction=0.2, stratify=True)
