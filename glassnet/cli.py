@@ -158,6 +158,9 @@ def cmd_train(args):
     layers.append(glassnet.Dense(sizes[-2], n_classes, "softmax"))
     net = glassnet.Network(layers, loss="cross_entropy", seed=args.seed)
     net.class_names = list(dataset.class_names)
+    # how the data was read and split, so evaluate can rebuild the same test set
+    net.notes = {"data": args.data, "target": args.target, "ignore": args.ignore, "seed": args.seed,
+                 "test_split": args.test_split}
     scaler = _scaler(args.scale, dataset)
     if scaler is not None:
         net.preprocessing = scaler.fit(dataset.X_train)
@@ -219,9 +222,13 @@ def cmd_evaluate(args):
         table = data.load_csv(args.data, target=_column(args.target), ignore=_columns(args.ignore))
         X, y, file_names, what = table.X, table.y, table.class_names, f"all {len(table.y):,} rows of {args.data}"
     else:
-        dataset = load_dataset(args.data, args.target, args.seed, args.test_split, args.ignore)
+        # by default, the split the model was trained with (recorded by train)
+        trained_on = net.notes if net.notes.get("data") == args.data else {}
+        seed = args.seed if args.seed is not None else trained_on.get("seed", 0)
+        test_split = args.test_split if args.test_split is not None else trained_on.get("test_split", 0.2)
+        dataset = load_dataset(args.data, args.target, seed, test_split, args.ignore)
         X, y, file_names = dataset.X_test, dataset.y_test, dataset.class_names
-        what = f"the {len(y):,} test samples of {dataset.source}"
+        what = f"the {len(y):,} test samples of {dataset.source} (split with seed {seed}, test split {test_split})"
     names = net.class_names or [str(k) for k in range(net.n_out)]
     y = _labels_for_model(y, file_names, net.class_names, args.data)
     metrics = net.evaluate(X, y)
@@ -283,6 +290,9 @@ def cmd_inspect(args):
     print(f"preprocessing: {prep['name'] if prep else 'none'} (applied by predict to raw inputs)")
     if info.get("class_names"):
         print(f"classes: {', '.join(map(str, info['class_names']))}")
+    notes = info.get("notes") or {}
+    if "data" in notes:
+        print(f"trained on: {notes['data']} (split seed {notes.get('seed')}, test split {notes.get('test_split')})")
     training = info.get("training")
     if training:
         final = ", ".join(f"{k} {v:.4f}" for k, v in training.get("final", {}).items() if v is not None)
@@ -419,8 +429,9 @@ def build_parser():
     p.add_argument("--data", required=True, help=f"{data_help}; built-in sets are scored on their test split")
     p.add_argument("--target", help="CSV only: the label column (default: the last)")
     p.add_argument("--ignore", help="CSV only: comma-separated columns that are not features, such as an id")
-    p.add_argument("--seed", type=_natural_int, default=0, help="the --seed given to train (to rebuild its split)")
-    p.add_argument("--test-split", type=float, default=0.2, help="the --test-split given to train")
+    p.add_argument("--seed", type=_natural_int,
+                   help="seed of the train/test split (default: the one train used, recorded in the model)")
+    p.add_argument("--test-split", type=float, help="share held out as test data (default: as in train)")
     p.add_argument("--plot", metavar="PNG", help="write the confusion matrix to this PNG file")
     p.set_defaults(run=cmd_evaluate)
 

@@ -116,6 +116,7 @@ def save(net, path, history=None):
         "preprocessing": preprocessing,
         "class_names": _class_names_to_json(net.class_names, net.n_out),
         "history": None if history is None else _history_to_json(history),
+        "notes": _notes(net.notes),
     }
     try:
         text = json.dumps(document, allow_nan=False)
@@ -135,6 +136,12 @@ def _check_one_dtype(weights, where):
             f"the weights in {where} mix dtypes ({', '.join(f'{k}: {v}' for k, v in dtypes.items())}); "
             "a network's weights must all be float32 or all float64"
         )
+
+
+def _notes(notes):
+    if not isinstance(notes, dict) or not all(isinstance(key, str) for key in notes):
+        raise TypeError(f"net.notes must be a dict with string keys, got {describe(notes)}")
+    return notes
 
 
 def _class_names_to_json(class_names, n_out):
@@ -216,7 +223,7 @@ def inspect(path) -> dict:
         ``preprocessing`` (its config or None), ``class_names`` and
         ``training`` (None, or ``epochs``, the ``final`` value of every
         per-epoch metric and whatever ``History.run_info()`` holds, such as
-        ``best_epoch``).
+        ``best_epoch``) and ``notes``.
     """
     path, document, tensors = _read(path)
     net = _build(path, document, tensors)
@@ -243,6 +250,7 @@ def inspect(path) -> dict:
         "preprocessing": document["preprocessing"],
         "class_names": net.class_names,
         "training": training,
+        "notes": net.notes,
     }
 
 
@@ -304,6 +312,9 @@ def _read(path):
         _check_tensors(layers, document["preprocessing"] is not None, tensors)
         _check_class_names(document["class_names"], layers[-1]["n_out"])
         _check_history(document["history"])
+        # files written before notes existed have none
+        if not isinstance(document.get("notes", {}), dict):
+            raise ValueError(f"notes must be a JSON object, got {_short(document['notes'])}")
     except ValueError as exc:
         raise _damaged(path, exc) from exc
     return path, document, tensors
@@ -432,6 +443,7 @@ def _build(path, document, tensors) -> Network:
             raise _damaged(path, f"bad preprocessing: {exc}") from exc
     names = document["class_names"]
     net.class_names = None if names is None else list(names)
+    net.notes = document.get("notes", {})
     net.history = None
     if document["history"] is not None:
         history = History()

@@ -225,6 +225,9 @@ class Network:
         self.preprocessing = None
         # Optional names of the output classes, saved with the model.
         self.class_names = None
+        # Facts about the model as plain JSON data, saved with it (the CLI records
+        # where the training data came from and how it was split).
+        self.notes = {}
         if seed is None:
             self.rng = np.random.default_rng()
         else:

@@ -265,3 +265,18 @@ def test_unusable_csv_files_are_one_line_errors(text, fragment, tmp_path, capsys
     line = one_line_error(capsys, main(["train", "--data", str(path), "--quiet", "--out", str(tmp_path / "m.st")]))
     assert fragment in line
     assert not (tmp_path / "m.st").exists()
+
+
+def test_evaluate_rebuilds_the_split_train_used(tmp_path, capsys):
+    model = tmp_path / "stairs.safetensors"
+    assert main(["train", "--data", "stairs", "--epochs", "2", "--seed", "3", "--test-split", "0.3", "--quiet",
+                 "--out", str(model)]) == 0
+    reported = re.search(r"test accuracy: (\d\.\d{4}) on ([\d,]+)", capsys.readouterr().out)
+    assert glassnet.load(model).notes == {"data": "stairs", "target": None, "ignore": None, "seed": 3,
+                                          "test_split": 0.3}
+    assert main(["evaluate", str(model), "--data", "stairs"]) == 0  # no --seed, no --test-split
+    out = capsys.readouterr().out
+    assert f"accuracy {reported.group(1)}" in out
+    assert f"the {reported.group(2)} test samples of generated stairs (split with seed 3, test split 0.3)" in out
+    assert main(["inspect", str(model)]) == 0
+    assert "trained on: stairs (split seed 3, test split 0.3)" in capsys.readouterr().out

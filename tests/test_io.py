@@ -457,3 +457,31 @@ def test_saved_file_gets_ordinary_permissions(tmp_path):
     io.save(make_net(), tmp_path / "m.safetensors")
     mode = stat.S_IMODE(os.stat(tmp_path / "m.safetensors").st_mode)
     assert mode == stat.S_IMODE(os.stat(plain).st_mode)
+
+
+def test_notes_survive_a_round_trip(tmp_path):
+    net = make_net()
+    net.notes = {"data": "digits", "seed": 3, "test_split": 0.2, "ignore": None, "tags": ["a", 1.5]}
+    path = tmp_path / "m.safetensors"
+    io.save(net, path)
+    assert io.load(path).notes == net.notes
+    assert io.inspect(path)["notes"] == net.notes
+
+
+def test_notes_must_be_plain_json(tmp_path):
+    net = make_net()
+    net.notes = ["not", "a", "dict"]
+    with pytest.raises(TypeError, match="net.notes must be a dict with string keys"):
+        io.save(net, tmp_path / "m.safetensors")
+    net.notes = {"when": object()}
+    with pytest.raises(TypeError, match="cannot be written as JSON"):
+        io.save(net, tmp_path / "m.safetensors")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_without_notes_loads_and_bad_notes_are_reported(model_file):
+    rewrite(model_file, edit_document=lambda d: d.pop("notes"))
+    assert io.load(model_file).notes == {}
+    rewrite(model_file, edit_document=lambda d: d.update(notes=[1, 2]))
+    with pytest.raises(io.ModelFileError, match="notes must be a JSON object"):
+        io.load(model_file)
