@@ -322,14 +322,16 @@ def cmd_experiment(args):
                   file=sys.stderr if args.json else sys.stdout)
 
 
+RECIPE_OPTIONS = ("train", "test", "epochs", "hidden", "lr")  # the rashid tutorial's MNIST recipe
+
+
 def cmd_tutorial(args):
-    options = {}
-    if args.train or args.test:
-        if args.name != "rashid":
-            raise UsageError("--train/--test are options of the rashid tutorial only")
-        if not (args.train and args.test):
-            raise UsageError("give both --train PATH and --test PATH (MNIST CSV files)")
-        options = {"train": args.train, "test": args.test}
+    options = {k: getattr(args, k) for k in RECIPE_OPTIONS if getattr(args, k) is not None}
+    if options and args.name != "rashid":
+        flags = ", ".join(f"--{k}" for k in options)
+        raise UsageError(f"{flags}: options of the rashid tutorial only")
+    if bool(args.train) != bool(args.test):
+        raise UsageError("give both --train PATH and --test PATH (MNIST CSV files)")
     result = tutorials.run(args.name, trace=args.trace, **options)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
@@ -392,6 +394,10 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="machine-readable results instead of text")
     p.add_argument("--train", metavar="PATH", help="rashid only: MNIST training data in CSV form")
     p.add_argument("--test", metavar="PATH", help="rashid only: MNIST test data in CSV form")
+    p.add_argument("--epochs", type=_positive_int, help="rashid only: passes over the training data "
+                   "(default: 1 for MNIST files, 10 for the digits)")
+    p.add_argument("--hidden", type=_positive_int, help="rashid only: hidden nodes (default: 100)")
+    p.add_argument("--lr", type=_positive_float, help="rashid only: learning rate (default: 0.1)")
     p.set_defaults(run=cmd_tutorial)
 
     data_help = f"one of {', '.join(BUILTIN_DATA)}, a CSV file, or a folder of MNIST files (IDX or CSV)"

@@ -37,7 +37,9 @@ def test_no_command_prints_help_listing_the_commands(capsys):
         (["tutorial", "nope"], "invalid choice: 'nope'"),
         (["tutorial"], "the following arguments are required: name"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
-        (["tutorial", "stairs", "--train", "a.csv", "--test", "b.csv"], "rashid tutorial only"),
+        (["tutorial", "stairs", "--train", "a.csv", "--test", "b.csv"], "--train, --test: options of the rashid"),
+        (["tutorial", "desai", "--epochs", "3"], "--epochs: options of the rashid tutorial only"),
+        (["tutorial", "rashid", "--hidden", "0"], "argument --hidden: expected a whole number >= 1, got '0'"),
         (["tutorial", "rashid", "--train", "a.csv"], "give both --train PATH and --test PATH"),
         (["demo", "--epochs"], "unrecognized arguments: --epochs"),
     ],
@@ -116,3 +118,11 @@ def test_progress_bar_shows_epoch_loss_and_accuracies_only_on_a_terminal(monkeyp
         assert "2/2" in text and "loss=0.2500" in text and "acc=0.900" in text and "val_acc=0.850" in text
     else:
         assert text == ""
+
+
+def test_rashid_recipe_options_reach_the_tutorial(capsys):
+    assert main(["tutorial", "rashid", "--json", "--epochs", "2", "--hidden", "20", "--lr", "0.3"]) == 0
+    recipe = json.loads(capsys.readouterr().out)["results"]["recipe"]
+    assert (recipe["epochs"], recipe["hidden"], recipe["lr"]) == (2, 20, 0.3)
+    expected = tutorials.run("rashid", epochs=2, hidden=20, lr=0.3).data["recipe"]["performance"]
+    assert recipe["performance"] == expected
