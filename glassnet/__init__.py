@@ -2,7 +2,7 @@
 
 The public API::
 
-    Dense, Network, History           layers and the network (glassnet.layers, .network)
+    Dense, Network, History           layers, the network and what fit measured (.layers, .network, .history)
     SGD, Adam, get_optimizer          optimizers (glassnet.optimizers)
     ConstantLR, StepDecay,
     ExponentialDecay, get_schedule    learning-rate schedules (glassnet.schedules)
@@ -22,11 +22,12 @@ from glassnet import data, datasets, io, metrics, preprocessing
 from glassnet.activations import ACTIVATIONS
 from glassnet.callbacks import EarlyStopping, StopTraining
 from glassnet.gradcheck import gradient_check, numerical_gradients
+from glassnet.history import History
 from glassnet.initializers import Constant, Glorot, He, Normal, Rashid, Uniform
 from glassnet.io import ModelFileError, load
 from glassnet.layers import Dense
 from glassnet.losses import LOSSES
-from glassnet.network import History, Network
+from glassnet.network import Network
 from glassnet.optimizers import SGD, Adam, get_optimizer
 from glassnet.render import format_matrix, format_number
 from glassnet.schedules import ConstantLR, ExponentialDecay, StepDecay, get_schedule

@@ -32,9 +32,10 @@ from safetensors.numpy import save as safetensors_save
 from glassnet._files import write_atomically
 from glassnet.activations import ACTIVATIONS
 from glassnet.checks import describe
+from glassnet.history import History
 from glassnet.layers import Dense
 from glassnet.losses import LOSSES
-from glassnet.network import History, Network
+from glassnet.network import Network
 
 FORMAT = "glassnet-model"
 FORMAT_VERSION = 1
