@@ -144,9 +144,24 @@ def _layer_sizes(text):
 
 
 # ------------------------------------------------------------------ commands
+def _check_output(flag, path, suffix=None):
+    """Refuse an output path before any work is done: a wrong suffix or a missing folder."""
+    if suffix and not path.lower().endswith(suffix):
+        raise UsageError(f"{flag} must name a {suffix} file, got {path!r}")
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise UsageError(f"{flag} {path!r}: folder {str(folder)!r} does not exist")
+
+
 def cmd_train(args):
     from glassnet.optimizers import SGD, Adam
 
+    if args.momentum and args.optimizer != "sgd":
+        raise UsageError("--momentum applies to --optimizer sgd only")
+    _check_output("--out", args.out)
+    for flag, path in (("--plot", args.plot), ("--plot-weights", args.plot_weights)):
+        if path:
+            _check_output(flag, path, ".png")
     dataset = load_dataset(args.data, args.target, args.seed, args.test_split, args.ignore)
     n_in, n_classes = dataset.X_train.shape[1], len(dataset.class_names)
     if n_classes < 2:
@@ -179,7 +194,7 @@ def cmd_train(args):
             dataset.X_train, dataset.y_train, epochs=args.epochs, batch_size=args.batch_size, optimizer=optimizer,
             validation_split=args.val_split, early_stopping=args.early_stopping or None, callbacks=[callback],
         )
-    if getattr(history, "best_epoch", None) is not None and history.epochs < args.epochs:
+    if history.best_epoch is not None and history.epochs < args.epochs:
         print(f"stopped early after epoch {history.epochs}; kept the weights of epoch {history.best_epoch}, "
               "the best on the validation data")
     test = net.evaluate(dataset.X_test, dataset.y_test)
