@@ -91,13 +91,18 @@ def test_backpropagated_errors(data):
 
 
 # ---------------------------------------------------------------- section 5
-def test_output_update_is_rashids_rule(data):
+def book_forward(data):
+    """Section 5's step recomputed in Rashid's column layout: weights, inputs, outputs, error."""
     d, s3 = data["weight_update"], data["three_layer"]
     W_ih, W_ho = np.array(s3["W_input_hidden"]), np.array(s3["W_hidden_output"])
     I, T, lr = np.array(s3["I"])[:, None], np.array(d["T"])[:, None], d["lr"]
     O_h = sigmoid(W_ih @ I)
     O = sigmoid(W_ho @ O_h)
-    E = T - O
+    return d, W_ho, I, lr, O_h, O, T - O
+
+
+def test_output_update_is_rashids_rule(data):
+    d, W_ho, I, lr, O_h, O, E = book_forward(data)
     rashid_dW = lr * (E * O * (1 - O)) @ O_h.T
     np.testing.assert_allclose(d["dW_hidden_output_glassnet"], rashid_dW, rtol=0, atol=1e-12)
     np.testing.assert_allclose(d["dW_hidden_output_rashid"], rashid_dW, rtol=0, atol=1e-12)
@@ -108,12 +113,7 @@ def test_output_update_is_rashids_rule(data):
 
 
 def test_hidden_update_book_vs_gradient(data):
-    d, s3 = data["weight_update"], data["three_layer"]
-    W_ih, W_ho = np.array(s3["W_input_hidden"]), np.array(s3["W_hidden_output"])
-    I, T, lr = np.array(s3["I"])[:, None], np.array(d["T"])[:, None], d["lr"]
-    O_h = sigmoid(W_ih @ I)
-    O = sigmoid(W_ho @ O_h)
-    E = T - O
+    d, W_ho, I, lr, O_h, O, E = book_forward(data)
     chain_rule = lr * ((W_ho.T @ (E * O * (1 - O))) * O_h * (1 - O_h)) @ I.T
     book = lr * ((W_ho.T @ E) * O_h * (1 - O_h)) @ I.T
     np.testing.assert_allclose(d["dW_input_hidden_glassnet"], chain_rule, rtol=0, atol=1e-12)

@@ -17,6 +17,7 @@ import glassnet
 from glassnet import datasets
 from glassnet.checks import positive_number
 from glassnet.data import mnist
+from glassnet.experiments import rashid_network
 from glassnet.preprocessing import RashidScale, rashid_targets
 from glassnet.tutorials import Erratum, TutorialResult
 
@@ -308,11 +309,7 @@ def _mnist_recipe(train, test, hidden, epochs, lr, seed):
     scale = RashidScale(max_value=top).transform
 
     n_in = X_train.shape[1]
-    net = glassnet.Network(
-        [glassnet.Dense(n_in, hidden, "sigmoid", bias=False, init=glassnet.Rashid()),
-         glassnet.Dense(hidden, 10, "sigmoid", bias=False, init=glassnet.Rashid())],
-        loss="squared_error", seed=seed,
-    )
+    net = rashid_network(n_in, hidden, 10, seed=seed)
     history = net.fit(scale(X_train), rashid_targets(y_train, 10), epochs=epochs, batch_size=1, lr=lr,
                       dtype=np.float64)
     scores = net.evaluate(scale(X_test), rashid_targets(y_test, 10))
