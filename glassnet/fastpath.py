@@ -21,7 +21,13 @@ only in how it spends time and memory:
   scaling it by ``lr`` makes every ``dW`` and ``db`` come out as ``lr`` times
   the gradient, and ``W -= dW`` is the whole update: no separate optimizer
   pass over the weights. Other optimizers get the gradients through ``step``.
-* BLAS everywhere. ``db`` is ``ones @ dZ`` (one BLAS call instead of a
+* Fused BLAS calls. Where NumPy's own BLAS can be called directly
+  (``glassnet._blas``), plain SGD updates the weights inside the product:
+  one GEMM computes ``W = W - A_prev.T @ dZ`` (a GER for a batch of one) and
+  one GEMV computes ``b = b - ones @ dZ``, so ``dW`` is never stored and ``W``
+  is passed over once instead of three times. The forward pass starts each
+  ``Z`` from ``b`` and adds ``A_prev @ W`` to it in the same GEMM.
+* NumPy alone otherwise. ``db`` is ``ones @ dZ`` (one BLAS call instead of a
   column-sum reduction), and for a batch of one the weight gradient
   ``X.T @ dZ``, whose inner dimension is then 1, uses ``np.dot``: ``np.matmul``
   leaves BLAS for such products, for a loop about ten times slower.
@@ -31,13 +37,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet import _blas
+from glassnet._blas import NO_TRANS, ROW_MAJOR, TRANS
 from glassnet.optimizers import SGD
+
+
+def _address(array) -> int:
+    return array.__array_interface__["data"][0]
 
 
 class _BatchBuffers:
     """The arrays one batch size needs: the gathered input, and per layer A, dZ and f'(Z)."""
 
     def __init__(self, layers, batch_size, n_in, dtype):
+        self.size = batch_size
         self.X = np.empty((batch_size, n_in), dtype)
         # The output layer writes its A into the epoch's Yhat instead.
         self.A = [np.empty((batch_size, layer.n_out), dtype) for layer in layers[:-1]]
@@ -49,6 +62,11 @@ class _BatchBuffers:
         # dW = A_prev.T @ dZ; for one sample its inner dimension is 1 and np.matmul
         # leaves BLAS for a slow loop, np.dot does not (but costs more for larger batches).
         self.dW_product = np.dot if batch_size == 1 else np.matmul
+        # Addresses for direct BLAS calls (looking one up costs about a microsecond).
+        self.X_at = _address(self.X)
+        self.A_at = [_address(A) for A in self.A]
+        self.dZ_at = [_address(dZ) for dZ in self.dZ]
+        self.ones_at = _address(self.ones)
 
 
 class FastTrainer:
@@ -62,9 +80,11 @@ class FastTrainer:
     net : Network
     optimizer : optimizer object with ``step(params, grads)``
     batch_size : int
+    blas : ``"auto"`` (NumPy's BLAS called directly where possible, see
+        ``glassnet._blas``) or ``None`` (NumPy alone)
     """
 
-    def __init__(self, net, optimizer, batch_size):
+    def __init__(self, net, optimizer, batch_size, blas="auto"):
         self.layers = net.layers
         self.loss = net.loss
         self.optimizer = optimizer
@@ -74,8 +94,16 @@ class FastTrainer:
         self.dW = [np.empty_like(layer.W) for layer in self.layers]
         self.db = [np.empty_like(layer.b) if layer.bias else None for layer in self.layers]
         self.grads = [g for dW, db in zip(self.dW, self.db) for g in (dW, db) if g is not None]
+        self._grads_at = [(_address(dW), _address(db) if db is not None else 0) for dW, db in zip(self.dW, self.db)]
         self._buffers = {}
+        self.dtype = self.layers[0].W.dtype
+        self.blas = _blas.load() if blas == "auto" else blas
+        if self.blas is not None and self.dtype not in self.blas.gemm:
+            self.blas = None
+        self._held = None  # the parameter arrays whose addresses are in self._at
+        self._at = None
 
+    # ------------------------------------------------------------ an epoch
     def epoch(self, X, Y, order=None):
         """One pass over ``(X, Y)`` in the given sample ``order`` (None: as stored).
 
@@ -84,26 +112,35 @@ class FastTrainer:
         the samples were visited.
         """
         Y_epoch = Y if order is None else Y[order]
-        Yhat = np.empty_like(Y_epoch)
+        Yhat = np.empty(Y_epoch.shape, Y_epoch.dtype)
         n, B = len(X), self.batch_size
+        direct = self._direct()
+        if direct and order is None and not X.flags.c_contiguous:
+            X = np.ascontiguousarray(X)
+        X_at, Yhat_at = _address(X), _address(Yhat)
+        row_in, row_out = X.strides[0], Yhat.strides[0]
         for start in range(0, n, B):
             stop = min(start + B, n)
             buf = self._buffers_for(stop - start)
             if order is None:
-                Xb = X[start:stop]
+                Xb, Xb_at = X[start:stop], X_at + start * row_in
             else:
-                Xb = X.take(order[start:stop], axis=0, out=buf.X, mode="clip")
-            self.step(Xb, Y_epoch[start:stop], Yhat[start:stop], buf)
+                Xb, Xb_at = X.take(order[start:stop], axis=0, out=buf.X, mode="clip"), buf.X_at
+            if direct:
+                self._step_blas(Xb_at, Y_epoch[start:stop], Yhat[start:stop], Yhat_at + start * row_out, buf)
+            else:
+                self.step(Xb, Y_epoch[start:stop], Yhat[start:stop], buf)
         return Yhat, Y_epoch
 
     def _buffers_for(self, batch_size):
         buffers = self._buffers.get(batch_size)
         if buffers is None:
             buffers = self._buffers[batch_size] = _BatchBuffers(
-                self.layers, batch_size, self.layers[0].n_in, self.layers[0].W.dtype
+                self.layers, batch_size, self.layers[0].n_in, self.dtype
             )
         return buffers
 
+    # ------------------------------------------------------------ NumPy alone
     def step(self, Xb, Yb, Yhat, buf=None):
         """Forward, backward and update on one batch; the output is written into ``Yhat``."""
         layers = self.layers
@@ -125,12 +162,9 @@ class FastTrainer:
             layer = layers[l]
             if l > 0:
                 # dZ of the layer below = (dZ @ W.T) * f'(Z below); W is still the old W here.
-                below, dZ_below = layers[l - 1].activation, buf.dZ[l - 1]
+                dZ_below = buf.dZ[l - 1]
                 np.matmul(dZ, layer.W.T, out=dZ_below)
-                if below.elementwise:
-                    dZ_below *= below.derivative(inputs[l], out=buf.fprime[l - 1])
-                else:
-                    below.backward(inputs[l], dZ_below, out=dZ_below)
+                self._apply_derivative(l - 1, inputs[l], dZ_below, buf)
             buf.dW_product(inputs[l].T, dZ, out=self.dW[l])
             if layer.bias:
                 np.matmul(buf.ones, dZ, out=self.db[l])
@@ -140,7 +174,86 @@ class FastTrainer:
                     layer.b -= self.db[l]
             if l > 0:
                 dZ = dZ_below
+        self._finish_step()
+
+    def _apply_derivative(self, l, A, dZ, buf):
+        """``dZ *= f'(Z)`` of layer ``l``, from its output ``A``."""
+        activation = self.layers[l].activation
+        if activation.elementwise:
+            dZ *= activation.derivative(A, out=buf.fprime[l])
+        else:
+            activation.backward(A, dZ, out=dZ)
+
+    def _finish_step(self):
         if self.fold_lr:
             self.optimizer.steps += 1  # counted as optimizer.step would count it
         else:
             self.optimizer.step(self.params, self.grads)
+
+    # ------------------------------------------------------------ direct BLAS calls
+    def _direct(self) -> bool:
+        """Whether this epoch can call BLAS directly: a library, and C-contiguous parameters of one dtype."""
+        if self.blas is None:
+            return False
+        held = [p for layer in self.layers for p in (layer.W, layer.b if layer.bias else None)]
+        if self._held is not None and all(p is q for p, q in zip(held, self._held)):
+            return self._at is not None
+        self._held = held
+        ok = all(p is None or (p.dtype == self.dtype and p.flags.c_contiguous) for p in held)
+        self._at = None
+        if ok:
+            self._at = [(_address(layer.W), _address(layer.b) if layer.bias else 0) for layer in self.layers]
+        return ok
+
+    def _step_blas(self, X_at, Yb, Yhat, Yhat_at, buf):
+        """``step`` with the matrix products and the SGD update as direct BLAS calls."""
+        layers, at, B = self.layers, self._at, buf.size
+        gemm, gemv, ger = self.blas.gemm[self.dtype], self.blas.gemv[self.dtype], self.blas.ger[self.dtype]
+        inputs_at = [X_at, *buf.A_at]
+        outputs, outputs_at = [*buf.A, Yhat], [*buf.A_at, Yhat_at]
+
+        for l, layer in enumerate(layers):
+            A, (W_at, _) = outputs[l], at[l]
+            if layer.bias:
+                np.copyto(A, layer.b)  # Z = b + A_prev @ W, in one GEMM
+            beta = 1.0 if layer.bias else 0.0
+            if B == 1:  # OpenBLAS's GEMM is several times slower than its GEMV for a single row
+                gemv(ROW_MAJOR, TRANS, layer.n_in, layer.n_out, 1.0, W_at, layer.n_out, inputs_at[l], 1,
+                     beta, outputs_at[l], 1)
+            else:
+                gemm(ROW_MAJOR, NO_TRANS, NO_TRANS, B, layer.n_out, layer.n_in, 1.0, inputs_at[l], layer.n_in,
+                     W_at, layer.n_out, beta, outputs_at[l], layer.n_out)
+            layer.activation.forward(A, out=A)
+
+        dZ = self.loss.output_delta(Yhat, Yb, layers[-1].activation, out=buf.dZ[-1])
+        fold = self.fold_lr
+        if fold:
+            dZ *= self.optimizer.lr
+        for l in range(len(layers) - 1, -1, -1):
+            layer, (W_at, b_at), dZ_at = layers[l], at[l], buf.dZ_at[l]
+            n_in, n_out = layer.n_in, layer.n_out
+            if l > 0:
+                # dZ of the layer below = (dZ @ W.T) * f'(Z below); W is still the old W here.
+                if B == 1:
+                    gemv(ROW_MAJOR, NO_TRANS, n_in, n_out, 1.0, W_at, n_out, dZ_at, 1, 0.0, buf.dZ_at[l - 1], 1)
+                else:
+                    gemm(ROW_MAJOR, NO_TRANS, TRANS, B, n_in, n_out, 1.0, dZ_at, n_out, W_at, n_out,
+                         0.0, buf.dZ_at[l - 1], n_in)
+                self._apply_derivative(l - 1, buf.A[l - 1], buf.dZ[l - 1], buf)
+            if fold:  # W = W - A_prev.T @ dZ and b = b - ones @ dZ, in place
+                if B == 1:
+                    ger(ROW_MAJOR, n_in, n_out, -1.0, inputs_at[l], 1, dZ_at, 1, W_at, n_out)
+                else:
+                    gemm(ROW_MAJOR, TRANS, NO_TRANS, n_in, n_out, B, -1.0, inputs_at[l], n_in, dZ_at, n_out,
+                         1.0, W_at, n_out)
+                if layer.bias:
+                    gemv(ROW_MAJOR, TRANS, B, n_out, -1.0, dZ_at, n_out, buf.ones_at, 1, 1.0, b_at, 1)
+            else:  # dW = A_prev.T @ dZ and db = ones @ dZ, for the optimizer
+                dW_at, db_at = self._grads_at[l]
+                gemm(ROW_MAJOR, TRANS, NO_TRANS, n_in, n_out, B, 1.0, inputs_at[l], n_in, dZ_at, n_out,
+                     0.0, dW_at, n_out)
+                if layer.bias:
+                    gemv(ROW_MAJOR, TRANS, B, n_out, 1.0, dZ_at, n_out, buf.ones_at, 1, 0.0, db_at, 1)
+            if l > 0:
+                dZ = buf.dZ[l - 1]
+        self._finish_step()

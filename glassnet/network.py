@@ -60,7 +60,8 @@ def _float_dtype(dtype) -> np.dtype:
 def _all_finite(X) -> bool:
     """Whether every entry of the float array ``X`` is finite (False may also mean "look closer")."""
     if X.size < 100_000:
-        return bool(np.isfinite(X).all())
+        # count_nonzero of a boolean array is a plain byte count, faster than .all()'s reduction
+        return np.count_nonzero(np.isfinite(X)) == X.size
     # For a large X, x . x is one multi-threaded BLAS call (about twice as fast as isfinite),
     # finite only if every entry is: an inf or a NaN makes it inf or NaN. A finite X whose
     # x . x overflows gets False here and is then accepted by the full check.
@@ -208,11 +209,12 @@ class Network:
         array that already has the right dtype and shape is returned as it is
         (not copied) once it is known to be finite.
         """
-        dtype = self.dtype if dtype is None else dtype
-        ready = type(X) is np.ndarray and X.dtype == dtype and X.ndim == 2 and X.shape[1] == self.n_in
+        first = self.layers[0]
+        dtype = first.W.dtype if dtype is None else dtype
+        ready = type(X) is np.ndarray and X.dtype == dtype and X.ndim == 2 and X.shape[1] == first.n_in
         if ready and X.shape[0] and _all_finite(X):
             return X
-        return finite_matrix(name, X, dtype=dtype, n_cols=self.n_in)
+        return finite_matrix(name, X, dtype=dtype, n_cols=first.n_in)
 
     def prepare_X(self, X, name="X", dtype=None):
         """Check raw ``X`` and apply the network's fitted ``preprocessing`` (if any)."""
@@ -525,18 +527,26 @@ class Network:
     def predict(self, X):
         """Class indices: the argmax of each output row (``Yhat >= 0.5`` for one output).
 
-        A softmax output layer is not computed: softmax keeps the order of the
-        entries of each row, so the argmax of its ``Z`` is the argmax of ``Yhat``
-        (and a single-sample prediction is about a fifth faster). That layer's
-        ``X, Z, A`` attributes are then left as they were.
+        Prediction stores nothing in the layers (their ``X, Z, A`` stay as the
+        last ``forward`` left them) and skips what the classes do not need:
+        a softmax output layer is not computed, because softmax keeps the
+        order of the entries of each row, so the argmax of its ``Z`` is the
+        argmax of ``Yhat``. A single sample travels as a vector rather than a
+        one-row matrix, which makes every step cheaper (a single-sample
+        prediction takes about three quarters of the time of ``forward``).
         """
         A = self.prepare_X(X)
-        *hidden, out = self.layers
-        for layer in hidden:
-            A = layer.forward(A)
+        if A.shape[0] == 1:
+            A = A[0]
+        layers = self.layers
+        for i in range(len(layers) - 1):
+            Z = layers[i].pre_activation(A)
+            A = layers[i].activation.forward(Z, out=Z)
+        out = layers[-1]
+        Z = out.pre_activation(A)
         if out.activation.name == "softmax":
-            return out.pre_activation(A).argmax(axis=1)
-        return classes(out.forward(A))
+            return Z.argmax(axis=-1).reshape(-1)
+        return classes(out.activation.forward(Z, out=Z).reshape(-1, out.n_out))
 
     def evaluate(self, X, y) -> dict:
         """``{"loss", "accuracy", "n_samples"}`` of the network on raw ``(X, y)``."""

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glassnet import Dense, Network
+from glassnet import Dense, Network, _blas
 from glassnet.fastpath import FastTrainer
+from glassnet.fastpath import _address as _blas_address
 from glassnet.optimizers import SGD, Adam
 
 OUTPUTS = [  # (output activation, loss): every pairing fit() accepts
@@ -148,3 +149,88 @@ def test_predict_skips_the_softmax_but_agrees_with_predict_proba():
         np.testing.assert_array_equal(net.predict(X), net.predict_proba(X).argmax(axis=1))
     one = Network([Dense(4, 1, "sigmoid")], loss="binary_cross_entropy", seed=1)
     np.testing.assert_array_equal(one.predict(X), (one.predict_proba(X)[:, 0] >= 0.5).astype(int))
+
+
+# ------------------------------------------------------------------ direct BLAS calls (glassnet._blas)
+NUMPY_BLAS = _blas.load()
+needs_blas = pytest.mark.skipif(NUMPY_BLAS is None, reason="this NumPy's BLAS cannot be called directly")
+
+
+def test_blas_is_off_when_asked_for_numpy_alone(monkeypatch):
+    monkeypatch.setenv("GLASSNET_BLAS", "numpy")
+    assert _blas.load() is None
+    net = Network([Dense(4, 3, "softmax")], seed=0)
+    assert FastTrainer(net, SGD(0.1), batch_size=2).blas is None
+
+
+@needs_blas
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blas_routines_compute_what_numpy_computes(dtype):
+    rng = np.random.default_rng(7)
+    A, B, C = (rng.normal(size=shape).astype(dtype) for shape in ((5, 4), (4, 3), (5, 3)))
+    x, y = rng.normal(size=5).astype(dtype), rng.normal(size=3).astype(dtype)
+    at = _blas_address
+    dt = np.dtype(dtype)
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+    expected = 2.0 * A @ B + 0.5 * C
+    NUMPY_BLAS.gemm[dt](_blas.ROW_MAJOR, _blas.NO_TRANS, _blas.NO_TRANS, 5, 3, 4, 2.0, at(A), 4, at(B), 3,
+                        0.5, at(C), 3)
+    np.testing.assert_allclose(C, expected, rtol=rtol)
+    W = rng.normal(size=(4, 3)).astype(dtype)
+    expected = W - A.T @ C
+    NUMPY_BLAS.gemm[dt](_blas.ROW_MAJOR, _blas.TRANS, _blas.NO_TRANS, 4, 3, 5, -1.0, at(A), 4, at(C), 3, 1.0, at(W), 3)
+    np.testing.assert_allclose(W, expected, rtol=rtol)
+    b = rng.normal(size=3).astype(dtype)
+    expected = b - x @ C
+    NUMPY_BLAS.gemv[dt](_blas.ROW_MAJOR, _blas.TRANS, 5, 3, -1.0, at(C), 3, at(x), 1, 1.0, at(b), 1)
+    np.testing.assert_allclose(b, expected, rtol=rtol)
+    expected = C - np.outer(x, y)
+    NUMPY_BLAS.ger[dt](_blas.ROW_MAJOR, 5, 3, -1.0, at(x), 1, at(y), 1, at(C), 3)
+    np.testing.assert_allclose(C, expected, rtol=rtol)
+
+
+@needs_blas
+@pytest.mark.parametrize("batch_size", [1, 3, 5, None])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_direct_blas_calls_train_the_same_weights_as_numpy_alone(batch_size, optimizer, monkeypatch):
+    results = []
+    for env in ("", "numpy"):  # GLASSNET_BLAS=numpy: NumPy alone
+        monkeypatch.setenv("GLASSNET_BLAS", env)
+        net, history = train(True, "sigmoid", "softmax", "cross_entropy", True, batch_size, OPTIMIZERS[optimizer]())
+        results.append((net.parameters(), history.loss))
+    (p_blas, loss_blas), (p_numpy, loss_numpy) = results
+    for p, q in zip(p_blas, p_numpy):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(loss_blas, loss_numpy, rtol=1e-12)
+
+
+@needs_blas
+def test_direct_blas_calls_follow_parameters_that_are_replaced_between_epochs():
+    # a callback that swaps in new arrays must not leave the trainer writing into the old ones
+    net = Network([Dense(4, 5, "tanh"), Dense(5, 3, "softmax")], seed=0)
+    twin = Network([Dense(4, 5, "tanh"), Dense(5, 3, "softmax")], seed=0)
+    Y = net.targets(LABELS, 13)
+    fast, slow = FastTrainer(net, SGD(0.1), batch_size=4), FastTrainer(twin, SGD(0.1), batch_size=4, blas=None)
+    for _ in range(3):
+        fast.epoch(X, Y)
+        slow.epoch(X, Y)
+        for layer in net.layers:
+            layer.W = layer.W.copy()  # same values, a new array
+    for p, q in zip(net.parameters(), twin.parameters()):
+        np.testing.assert_allclose(p, q, rtol=1e-12)
+
+
+def test_a_single_sample_is_predicted_as_in_a_batch_and_leaves_the_layers_alone():
+    X = np.random.default_rng(8).normal(size=(30, 4))
+    for out, loss, n_out in (("softmax", "cross_entropy", 3), ("sigmoid", "binary_cross_entropy", 1)):
+        for dtype in (np.float64, np.float32):
+            net = Network([Dense(4, 6, "sigmoid"), Dense(6, 5, "relu"), Dense(5, n_out, out)], loss=loss, seed=3)
+            net.layers[0].cast(dtype), net.layers[1].cast(dtype), net.layers[2].cast(dtype)
+            net.forward(X[:2].astype(dtype))
+            before = [layer.A.copy() for layer in net.layers]
+            batch = net.predict(X)
+            singles = [net.predict(X[i : i + 1]) for i in range(30)]
+            assert all(s.shape == (1,) for s in singles)
+            np.testing.assert_array_equal(np.concatenate(singles), batch)
+            for layer, A in zip(net.layers, before):
+                np.testing.assert_array_equal(layer.A, A)
