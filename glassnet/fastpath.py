@@ -100,6 +100,7 @@ class FastTrainer:
         self.blas = _blas.load() if blas == "auto" else blas
         if self.blas is not None and self.dtype not in self.blas.gemm:
             self.blas = None
+        self._epoch_arrays = None  # (Yhat, shuffled Y) of the last epoch
         self._held = None  # the parameter arrays whose addresses are in self._at
         self._at = None
 
@@ -109,10 +110,13 @@ class FastTrainer:
 
         Returns ``(Yhat, Y_epoch)``: every sample's output from its batch's
         forward pass (before that batch's update) and its target, in the order
-        the samples were visited.
+        the samples were visited. Both arrays are reused by the next call.
         """
-        Y_epoch = Y if order is None else Y[order]
-        Yhat = np.empty(Y_epoch.shape, Y_epoch.dtype)
+        if self._epoch_arrays is None or self._epoch_arrays[0].shape != Y.shape:
+            # reused from epoch to epoch: fresh memory costs a page fault per 4 KiB on first touch
+            self._epoch_arrays = (np.empty(Y.shape, Y.dtype), np.empty(Y.shape, Y.dtype))
+        Yhat, Y_shuffled = self._epoch_arrays
+        Y_epoch = Y if order is None else Y.take(order, axis=0, out=Y_shuffled)
         n, B = len(X), self.batch_size
         direct = self._direct()
         if direct and order is None and not X.flags.c_contiguous:

@@ -116,16 +116,22 @@ def test_benchmark_glassnet_part_runs_in_quick_mode():
 
 
 # ------------------------------------------------------------------ the fast pieces the readable path shares
-def test_softmax_of_many_rows_equals_the_row_by_row_formula():
-    Z = np.random.default_rng(4).normal(size=(100, 5)) * 30  # more than 64 rows: the argmax branch
+@pytest.mark.parametrize("n_cols", [5, 32, 33, 300])  # many rows: the transposed (narrow) and argmax (wide) ways
+def test_softmax_of_many_rows_equals_the_row_by_row_formula(n_cols):
+    Z = np.random.default_rng(4).normal(size=(100, n_cols)) * 30
     expected = np.exp(Z - Z.max(axis=1, keepdims=True))
     expected /= expected.sum(axis=1, keepdims=True)
     softmax = Network([Dense(2, 5, "softmax")]).layers[0].activation
-    np.testing.assert_allclose(softmax.forward(Z), expected, rtol=1e-14)
+    result = softmax.forward(Z)
+    assert result.flags.c_contiguous and result.shape == Z.shape
+    np.testing.assert_allclose(result, expected, rtol=1e-14)
     np.testing.assert_allclose(np.vstack([softmax.forward(Z[i : i + 1]) for i in range(100)]), expected, rtol=1e-14)
     inplace = Z.copy()
     assert softmax.forward(inplace, out=inplace) is inplace
     np.testing.assert_allclose(inplace, expected, rtol=1e-14)
+    Z32 = Z.astype(np.float32)
+    np.testing.assert_allclose(softmax.forward(Z32), expected, rtol=2e-5, atol=1e-30)
+    assert softmax.forward(Z32).dtype == np.float32
 
 
 def test_check_X_returns_a_ready_array_itself_and_still_finds_bad_values(strict_fp):
