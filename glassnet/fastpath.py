@@ -112,13 +112,14 @@ class FastTrainer:
         forward pass (before that batch's update) and its target, in the order
         the samples were visited. Both arrays are reused by the next call.
         """
-        if self._epoch_arrays is None or self._epoch_arrays[0].shape != Y.shape:
+        last = self._epoch_arrays
+        if last is None or last[0].shape != Y.shape or last[0].dtype != Y.dtype:
             # reused from epoch to epoch: fresh memory costs a page fault per 4 KiB on first touch
             self._epoch_arrays = (np.empty(Y.shape, Y.dtype), np.empty(Y.shape, Y.dtype))
         Yhat, Y_shuffled = self._epoch_arrays
         Y_epoch = Y if order is None else Y.take(order, axis=0, out=Y_shuffled)
         n, B = len(X), self.batch_size
-        direct = self._direct()
+        direct = self._direct() and X.dtype == self.dtype
         if direct and order is None and not X.flags.c_contiguous:
             X = np.ascontiguousarray(X)
         X_at, Yhat_at = _address(X), _address(Yhat)
