@@ -47,11 +47,16 @@ class Blas:
     ``gemm[dtype](order, trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)``,
     ``gemv[dtype](order, trans, m, n, alpha, A, lda, x, incx, beta, y, incy)`` and
     ``ger[dtype](order, m, n, alpha, x, incx, y, incy, A, lda)`` are the CBLAS
-    routines; ``A``, ``B``, ``C``, ``x`` and ``y`` are addresses (ints).
+    routines; ``A``, ``B``, ``C``, ``x`` and ``y`` are addresses. Arguments may
+    be Python numbers or ready ctypes objects (``integer``, ``real[dtype]``,
+    ``ctypes.c_void_p``); ready ones halve the cost of a call, which matters for
+    small matrices.
     """
 
     def __init__(self, library, pattern, integer):
         self.path = library._name
+        self.integer = integer  # the ctypes type of the integer arguments
+        self.real = {np.dtype(np.float32): ctypes.c_float, np.dtype(np.float64): ctypes.c_double}
         self.gemm, self.gemv, self.ger = {}, {}, {}
         I, P = integer, ctypes.c_void_p  # noqa: E741
         for dtype, prefix, real in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):

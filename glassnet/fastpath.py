@@ -35,6 +35,8 @@ only in how it spends time and memory:
 
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 
 from glassnet import _blas
@@ -67,6 +69,7 @@ class _BatchBuffers:
         self.A_at = [_address(A) for A in self.A]
         self.dZ_at = [_address(dZ) for dZ in self.dZ]
         self.ones_at = _address(self.ones)
+        self.plan = None  # (parameter addresses, the BLAS calls' arguments), see FastTrainer._plan
 
 
 class FastTrainer:
@@ -210,55 +213,77 @@ class FastTrainer:
             self._at = [(_address(layer.W), _address(layer.b) if layer.bias else 0) for layer in self.layers]
         return ok
 
+    def _plan(self, buf):
+        """The arguments of every BLAS call of a step with ``buf``, as ready ctypes objects.
+
+        Converting a dozen Python numbers on every call costs about as much as
+        a small product, so the arguments are converted once per batch size (and
+        again only when the parameter arrays are replaced). The two addresses
+        that move from batch to batch, the input rows and the rows of ``Yhat``,
+        are ``c_void_p`` objects whose ``value`` the step sets.
+        """
+        if buf.plan is not None and buf.plan[0] is self._at:
+            return buf.plan[1]
+        I, R, P = self.blas.integer, self.blas.real[self.dtype], ctypes.c_void_p  # noqa: E741
+        gemm, gemv, ger = self.blas.gemm[self.dtype], self.blas.gemv[self.dtype], self.blas.ger[self.dtype]
+        order, no, tr = I(ROW_MAJOR), I(NO_TRANS), I(TRANS)
+        one, zero, minus = R(1.0), R(0.0), R(-1.0)
+        B = buf.size
+        x_at, yhat_at = P(0), P(0)
+        inputs = [x_at, *(P(a) for a in buf.A_at)]
+        outputs = [*inputs[1:], yhat_at]
+        dZ = [P(a) for a in buf.dZ_at]
+        ones = P(buf.ones_at)
+        steps = []
+        for l, layer in enumerate(self.layers):
+            n_in, n_out, (W, b) = I(layer.n_in), I(layer.n_out), (P(a) for a in self._at[l])
+            beta = one if layer.bias else zero
+            if B == 1:  # OpenBLAS's GEMM is several times slower than its GEMV for a single row
+                forward = (gemv, (order, tr, n_in, n_out, one, W, n_out, inputs[l], I(1), beta, outputs[l], I(1)))
+                down = (gemv, (order, no, n_in, n_out, one, W, n_out, dZ[l], I(1), zero, dZ[l - 1], I(1)))
+            else:
+                forward = (gemm, (order, no, no, I(B), n_out, n_in, one, inputs[l], n_in, W, n_out, beta,
+                                  outputs[l], n_out))
+                down = (gemm, (order, no, tr, I(B), n_in, n_out, one, dZ[l], n_out, W, n_out, zero, dZ[l - 1], n_in))
+            if self.fold_lr:  # W = W - A_prev.T @ dZ and b = b - ones @ dZ, in place
+                if B == 1:
+                    update = (ger, (order, n_in, n_out, minus, inputs[l], I(1), dZ[l], I(1), W, n_out))
+                else:
+                    update = (gemm, (order, tr, no, n_in, n_out, I(B), minus, inputs[l], n_in, dZ[l], n_out, one,
+                                     W, n_out))
+                bias = (gemv, (order, tr, I(B), n_out, minus, dZ[l], n_out, ones, I(1), one, b, I(1)))
+            else:  # dW = A_prev.T @ dZ and db = ones @ dZ, for the optimizer
+                dW, db = (P(a) for a in self._grads_at[l])
+                update = (gemm, (order, tr, no, n_in, n_out, I(B), one, inputs[l], n_in, dZ[l], n_out, zero,
+                                 dW, n_out))
+                bias = (gemv, (order, tr, I(B), n_out, one, dZ[l], n_out, ones, I(1), zero, db, I(1)))
+            steps.append((layer, forward, down if l > 0 else None, update, bias if layer.bias else None))
+        plan = (x_at, yhat_at, steps)
+        buf.plan = (self._at, plan)
+        return plan
+
     def _step_blas(self, X_at, Yb, Yhat, Yhat_at, buf):
         """``step`` with the matrix products and the SGD update as direct BLAS calls."""
-        layers, at, B = self.layers, self._at, buf.size
-        gemm, gemv, ger = self.blas.gemm[self.dtype], self.blas.gemv[self.dtype], self.blas.ger[self.dtype]
-        inputs_at = [X_at, *buf.A_at]
-        outputs, outputs_at = [*buf.A, Yhat], [*buf.A_at, Yhat_at]
+        x_at, yhat_at, steps = self._plan(buf)
+        x_at.value, yhat_at.value = X_at, Yhat_at
+        outputs = [*buf.A, Yhat]
 
-        for l, layer in enumerate(layers):
-            A, (W_at, _) = outputs[l], at[l]
+        for (layer, (call, args), _, _, _), A in zip(steps, outputs):
             if layer.bias:
-                np.copyto(A, layer.b)  # Z = b + A_prev @ W, in one GEMM
-            beta = 1.0 if layer.bias else 0.0
-            if B == 1:  # OpenBLAS's GEMM is several times slower than its GEMV for a single row
-                gemv(ROW_MAJOR, TRANS, layer.n_in, layer.n_out, 1.0, W_at, layer.n_out, inputs_at[l], 1,
-                     beta, outputs_at[l], 1)
-            else:
-                gemm(ROW_MAJOR, NO_TRANS, NO_TRANS, B, layer.n_out, layer.n_in, 1.0, inputs_at[l], layer.n_in,
-                     W_at, layer.n_out, beta, outputs_at[l], layer.n_out)
+                np.copyto(A, layer.b)  # Z = b + A_prev @ W, in one product
+            call(*args)
             layer.activation.forward(A, out=A)
 
-        dZ = self.loss.output_delta(Yhat, Yb, layers[-1].activation, out=buf.dZ[-1])
-        fold = self.fold_lr
-        if fold:
+        dZ = self.loss.output_delta(Yhat, Yb, self.layers[-1].activation, out=buf.dZ[-1])
+        if self.fold_lr:
             dZ *= self.optimizer.lr
-        for l in range(len(layers) - 1, -1, -1):
-            layer, (W_at, b_at), dZ_at = layers[l], at[l], buf.dZ_at[l]
-            n_in, n_out = layer.n_in, layer.n_out
-            if l > 0:
+        for l in range(len(steps) - 1, -1, -1):
+            _, _, down, (update, args), bias = steps[l]
+            if down is not None:
                 # dZ of the layer below = (dZ @ W.T) * f'(Z below); W is still the old W here.
-                if B == 1:
-                    gemv(ROW_MAJOR, NO_TRANS, n_in, n_out, 1.0, W_at, n_out, dZ_at, 1, 0.0, buf.dZ_at[l - 1], 1)
-                else:
-                    gemm(ROW_MAJOR, NO_TRANS, TRANS, B, n_in, n_out, 1.0, dZ_at, n_out, W_at, n_out,
-                         0.0, buf.dZ_at[l - 1], n_in)
+                down[0](*down[1])
                 self._apply_derivative(l - 1, buf.A[l - 1], buf.dZ[l - 1], buf)
-            if fold:  # W = W - A_prev.T @ dZ and b = b - ones @ dZ, in place
-                if B == 1:
-                    ger(ROW_MAJOR, n_in, n_out, -1.0, inputs_at[l], 1, dZ_at, 1, W_at, n_out)
-                else:
-                    gemm(ROW_MAJOR, TRANS, NO_TRANS, n_in, n_out, B, -1.0, inputs_at[l], n_in, dZ_at, n_out,
-                         1.0, W_at, n_out)
-                if layer.bias:
-                    gemv(ROW_MAJOR, TRANS, B, n_out, -1.0, dZ_at, n_out, buf.ones_at, 1, 1.0, b_at, 1)
-            else:  # dW = A_prev.T @ dZ and db = ones @ dZ, for the optimizer
-                dW_at, db_at = self._grads_at[l]
-                gemm(ROW_MAJOR, TRANS, NO_TRANS, n_in, n_out, B, 1.0, inputs_at[l], n_in, dZ_at, n_out,
-                     0.0, dW_at, n_out)
-                if layer.bias:
-                    gemv(ROW_MAJOR, TRANS, B, n_out, 1.0, dZ_at, n_out, buf.ones_at, 1, 0.0, db_at, 1)
-            if l > 0:
-                dZ = buf.dZ[l - 1]
+            update(*args)
+            if bias is not None:
+                bias[0](*bias[1])
         self._finish_step()
