@@ -56,8 +56,7 @@ class Blas:
     def __init__(self, library, pattern, integer):
         self.path = library._name
         self.integer = integer  # the ctypes type of the integer arguments
-        self.real = {np.dtype(np.float32): ctypes.c_float, np.dtype(np.float64): ctypes.c_double}
-        self.gemm, self.gemv, self.ger = {}, {}, {}
+        self.real, self.gemm, self.gemv, self.ger = {}, {}, {}, {}  # by dtype
         I, P = integer, ctypes.c_void_p  # noqa: E741
         for dtype, prefix, real in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):
             dtype = np.dtype(dtype)
@@ -69,7 +68,7 @@ class Blas:
             ger.argtypes = [I, I, I, real, P, I, P, I, P, I]
             for function in (gemm, gemv, ger):
                 function.restype = None
-            self.gemm[dtype], self.gemv[dtype], self.ger[dtype] = gemm, gemv, ger
+            self.real[dtype], self.gemm[dtype], self.gemv[dtype], self.ger[dtype] = real, gemm, gemv, ger
 
     def __repr__(self):
         return f"Blas({os.path.basename(self.path)!r})"

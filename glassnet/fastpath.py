@@ -64,11 +64,8 @@ class _BatchBuffers:
         # dW = A_prev.T @ dZ; for one sample its inner dimension is 1 and np.matmul
         # leaves BLAS for a slow loop, np.dot does not (but costs more for larger batches).
         self.dW_product = np.dot if batch_size == 1 else np.matmul
-        # Addresses for direct BLAS calls (looking one up costs about a microsecond).
+        # for direct BLAS calls (looking an address up costs about a microsecond)
         self.X_at = _address(self.X)
-        self.A_at = [_address(A) for A in self.A]
-        self.dZ_at = [_address(dZ) for dZ in self.dZ]
-        self.ones_at = _address(self.ones)
         self.plan = None  # (parameter addresses, the BLAS calls' arguments), see FastTrainer._plan
 
 
@@ -97,7 +94,6 @@ class FastTrainer:
         self.dW = [np.empty_like(layer.W) for layer in self.layers]
         self.db = [np.empty_like(layer.b) if layer.bias else None for layer in self.layers]
         self.grads = [g for dW, db in zip(self.dW, self.db) for g in (dW, db) if g is not None]
-        self._grads_at = [(_address(dW), _address(db) if db is not None else 0) for dW, db in zip(self.dW, self.db)]
         self._buffers = {}
         self.dtype = self.layers[0].W.dtype
         self.blas = _blas.load() if blas == "auto" else blas
@@ -230,21 +226,25 @@ class FastTrainer:
         one, zero, minus = R(1.0), R(0.0), R(-1.0)
         B = buf.size
         x_at, yhat_at = P(0), P(0)
-        inputs = [x_at, *(P(a) for a in buf.A_at)]
+        inputs = [x_at, *(P(_address(A)) for A in buf.A)]
         outputs = [*inputs[1:], yhat_at]
-        dZ = [P(a) for a in buf.dZ_at]
-        ones = P(buf.ones_at)
+        dZ = [P(_address(a)) for a in buf.dZ]
+        ones = P(_address(buf.ones))
         steps = []
         for l, layer in enumerate(self.layers):
             n_in, n_out, (W, b) = I(layer.n_in), I(layer.n_out), (P(a) for a in self._at[l])
             beta = one if layer.bias else zero
+            down = None  # dZ of the layer below; the first layer has none to compute
             if B == 1:  # OpenBLAS's GEMM is several times slower than its GEMV for a single row
                 forward = (gemv, (order, tr, n_in, n_out, one, W, n_out, inputs[l], I(1), beta, outputs[l], I(1)))
-                down = (gemv, (order, no, n_in, n_out, one, W, n_out, dZ[l], I(1), zero, dZ[l - 1], I(1)))
+                if l > 0:
+                    down = (gemv, (order, no, n_in, n_out, one, W, n_out, dZ[l], I(1), zero, dZ[l - 1], I(1)))
             else:
                 forward = (gemm, (order, no, no, I(B), n_out, n_in, one, inputs[l], n_in, W, n_out, beta,
                                   outputs[l], n_out))
-                down = (gemm, (order, no, tr, I(B), n_in, n_out, one, dZ[l], n_out, W, n_out, zero, dZ[l - 1], n_in))
+                if l > 0:
+                    down = (gemm, (order, no, tr, I(B), n_in, n_out, one, dZ[l], n_out, W, n_out, zero, dZ[l - 1],
+                                   n_in))
             if self.fold_lr:  # W = W - A_prev.T @ dZ and b = b - ones @ dZ, in place
                 if B == 1:
                     update = (ger, (order, n_in, n_out, minus, inputs[l], I(1), dZ[l], I(1), W, n_out))
@@ -253,11 +253,11 @@ class FastTrainer:
                                      W, n_out))
                 bias = (gemv, (order, tr, I(B), n_out, minus, dZ[l], n_out, ones, I(1), one, b, I(1)))
             else:  # dW = A_prev.T @ dZ and db = ones @ dZ, for the optimizer
-                dW, db = (P(a) for a in self._grads_at[l])
+                dW, db = P(_address(self.dW[l])), P(_address(self.db[l]) if layer.bias else 0)
                 update = (gemm, (order, tr, no, n_in, n_out, I(B), one, inputs[l], n_in, dZ[l], n_out, zero,
                                  dW, n_out))
                 bias = (gemv, (order, tr, I(B), n_out, one, dZ[l], n_out, ones, I(1), zero, db, I(1)))
-            steps.append((layer, forward, down if l > 0 else None, update, bias if layer.bias else None))
+            steps.append((layer, forward, down, update, bias if layer.bias else None))
         plan = (x_at, yhat_at, steps)
         buf.plan = (self._at, plan)
         return plan

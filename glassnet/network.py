@@ -539,16 +539,10 @@ class Network:
         if A.shape[0] == 1:
             A = A[0]
         *hidden, out = self.layers
-        # Z = A @ W + b, then A = f(Z) in the same array; A.dot(W) is the same product
-        # as A @ W with less dispatch overhead (about 0.4 us of a 7 us single-sample product)
         for layer in hidden:
-            Z = A.dot(layer.W)
-            if layer.bias:
-                Z += layer.b
-            A = layer.activation.forward(Z, out=Z)
-        Z = A.dot(out.W)
-        if out.bias:
-            Z += out.b
+            Z = layer.pre_activation(A)
+            A = layer.activation.forward(Z, out=Z)  # in the same array
+        Z = out.pre_activation(A)
         if out.activation.name == "softmax":
             return Z.argmax(axis=-1).reshape(-1)
         return classes(out.activation.forward(Z, out=Z).reshape(-1, out.n_out))
