@@ -113,9 +113,15 @@ _BLAS: list = []  # [Blas or None] once looked up
 def load():
     """NumPy's BLAS as a :class:`Blas`, or ``None`` where it cannot be reached safely.
 
-    Set the environment variable ``GLASSNET_BLAS=numpy`` to train with NumPy alone.
+    Set the environment variable ``GLASSNET_BLAS=numpy`` to train with NumPy alone
+    (``auto`` or unset: call NumPy's BLAS directly where possible).
     """
-    if os.environ.get("GLASSNET_BLAS", "").lower() == "numpy":
+    choice = os.environ.get("GLASSNET_BLAS", "").strip().lower()
+    if choice not in ("", "auto", "numpy"):
+        raise ValueError(
+            f"the environment variable GLASSNET_BLAS must be 'auto' or 'numpy', got {os.environ['GLASSNET_BLAS']!r}"
+        )
+    if choice == "numpy":
         return None
     if not _BLAS:
         blas = None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from glassnet import _blas
 from glassnet.callbacks import MONITORS, EarlyStopping, StopTraining, is_better
 from glassnet.checks import choice, describe, finite_matrix, positive_number
 from glassnet.fastpath import FastTrainer
@@ -399,6 +400,8 @@ class Network:
             if wanted and not hasattr(optimizer, attr):
                 raise TypeError(f"{what} needs an optimizer with a {attr!r} attribute, got {describe(optimizer)}")
         shuffle, fast, callbacks = _flag("shuffle", shuffle), _flag("fast", fast), _callables(callbacks)
+        if fast:
+            _blas.load()  # a bad GLASSNET_BLAS is refused here, before the parameters are cast or trained
 
         X = self.prepare_X(X, dtype=dtype)
         Y = self.targets(y, X.shape[0]).astype(dtype, copy=False)

@@ -284,3 +284,11 @@ def test_evaluate_rebuilds_the_split_train_used(tmp_path, capsys):
     assert f"the {reported.group(2)} test samples of generated stairs (split with seed 3, test split 0.3)" in out
     assert main(["inspect", str(model)]) == 0
     assert "trained on: stairs (split seed 3, test split 0.3)" in capsys.readouterr().out
+
+
+def test_train_refuses_an_unknown_glassnet_blas_in_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GLASSNET_BLAS", "mkl")
+    out = tmp_path / "m.safetensors"
+    line = one_line_error(capsys, main(["train", "--data", "iris", "--epochs", "2", "--quiet", "--out", str(out)]))
+    assert line == "glassnet: error: the environment variable GLASSNET_BLAS must be 'auto' or 'numpy', got 'mkl'"
+    assert not out.exists()

@@ -167,6 +167,18 @@ def test_blas_is_off_when_asked_for_numpy_alone(monkeypatch):
     assert _blas.load() is None
     net = Network([Dense(4, 3, "softmax")], seed=0)
     assert FastTrainer(net, SGD(0.1), batch_size=2).blas is None
+    monkeypatch.setenv("GLASSNET_BLAS", "AUTO")
+    assert _blas.load() is NUMPY_BLAS
+
+
+def test_an_unknown_glassnet_blas_value_is_refused_before_training(monkeypatch):
+    monkeypatch.setenv("GLASSNET_BLAS", "mkl")
+    net = Network([Dense(4, 3, "softmax")], seed=0)
+    before = [p.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match=r"GLASSNET_BLAS must be 'auto' or 'numpy', got 'mkl'"):
+        net.fit(X, LABELS, epochs=1)
+    for p, q in zip(net.parameters(), before):  # nothing trained, nothing lost
+        np.testing.assert_array_equal(p, q)
 
 
 @needs_blas
