@@ -13,7 +13,7 @@ The public API::
     load, ModelFileError              model files (glassnet.io; Network.save writes them)
     data, preprocessing               file loaders; scalers and target matrices
     datasets, metrics                 bundled and generated data sets; scores
-    plots, experiments, tutorials     (import explicitly: plots loads matplotlib)
+    plots, experiments, tutorials     loaded on first use (plots brings matplotlib)
     trace_step, Trace                 every matrix of one training step
     format_matrix                     aligned text rendering of a matrix
 """
@@ -32,8 +32,23 @@ from glassnet.optimizers import SGD, Adam, get_optimizer
 from glassnet.render import format_matrix, format_number
 from glassnet.schedules import ConstantLR, ExponentialDecay, StepDecay, get_schedule
 from glassnet.trace import Trace, trace_step
+from glassnet.version import __version__
 
-__version__ = "0.1.0"
+# Loaded on first use, so that ``import glassnet`` stays quick and does not load matplotlib.
+_LAZY = ("experiments", "plots", "tutorials")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"glassnet.{name}")
+    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "ACTIVATIONS",
@@ -58,6 +73,7 @@ __all__ = [
     "Uniform",
     "data",
     "datasets",
+    "experiments",
     "format_matrix",
     "format_number",
     "get_optimizer",
@@ -67,7 +83,9 @@ __all__ = [
     "load",
     "metrics",
     "numerical_gradients",
+    "plots",
     "preprocessing",
     "trace_step",
+    "tutorials",
     "__version__",
 ]

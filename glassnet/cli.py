@@ -20,7 +20,7 @@ import numpy as np
 
 import glassnet
 from glassnet import tutorials
-from glassnet._files import write_atomically
+from glassnet.files import write_atomically
 
 
 class UsageError(Exception):

@@ -29,13 +29,14 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save as safetensors_save
 
-from glassnet._files import write_atomically
 from glassnet.activations import ACTIVATIONS
 from glassnet.checks import describe
+from glassnet.files import write_atomically
 from glassnet.history import History
 from glassnet.layers import Dense
 from glassnet.losses import LOSSES
 from glassnet.network import Network
+from glassnet.version import __version__
 
 FORMAT = "glassnet-model"
 FORMAT_VERSION = 1
@@ -112,7 +113,7 @@ def save(net, path, history=None):
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "glassnet_version": _glassnet_version(),
+        "glassnet_version": __version__,
         "network": net.config(),
         "preprocessing": preprocessing,
         "class_names": _class_names_to_json(net.class_names, net.n_out),
@@ -299,7 +300,7 @@ def _read(path):
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} uses glassnet model format version {version}, written by glassnet "
-            f"{document.get('glassnet_version')}; this glassnet ({_glassnet_version()}) reads versions up to "
+            f"{document.get('glassnet_version')}; this glassnet ({__version__}) reads versions up to "
             f"{FORMAT_VERSION}: upgrade glassnet to load it"
         )
     for key in ("glassnet_version", "network", "preprocessing", "class_names", "history"):
@@ -471,7 +472,3 @@ def _short(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _glassnet_version() -> str:
-    import glassnet
-
-    return glassnet.__version__

@@ -36,9 +36,9 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from PIL import Image
 
-from glassnet._files import write_atomically
 from glassnet.checks import describe, finite_matrix, positive_number
 from glassnet.experiments import ABOVE, BELOW, IrisSlopeResult, RashidGridResult
+from glassnet.files import write_atomically
 from glassnet.metrics import class_labels, confusion_counts
 
 DPI = 100

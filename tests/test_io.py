@@ -435,7 +435,7 @@ def test_failed_write_leaves_old_file_and_no_temp_file(model_file, monkeypatch, 
     if failing == "serialize":
         monkeypatch.setattr(io, "safetensors_save", fail)
     else:
-        monkeypatch.setattr(os, failing, fail)  # glassnet._files uses the os module
+        monkeypatch.setattr(os, failing, fail)  # glassnet.files uses the os module
     with pytest.raises(OSError, match=f"simulated failure in {failing}"):
         io.save(make_net(bias=False), model_file)
     monkeypatch.undo()
