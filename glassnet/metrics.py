@@ -7,21 +7,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.checks import describe, positive_number
+from glassnet import checks
 
 
-def class_labels(name, y, n=None) -> np.ndarray:
-    """``y`` as a 1-D array of non-negative integer class labels (of length ``n`` if given)."""
-    arr = np.asarray(y)
-    if arr.dtype == object or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"{name} must be integer class labels, got {describe(y)}")
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array of class labels, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)) or arr.min() < 0:
-        raise ValueError(f"{name} must hold integer class labels 0, 1, 2, ..., got values such as {arr[:5]!r}")
-    if n is not None and arr.size != n:
-        raise ValueError(f"{name} has {arr.size} labels but X has {n} rows; they must match")
-    return arr.astype(np.int64)
+def classes(Yhat) -> np.ndarray:
+    """The class of every row: its argmax, or ``Yhat >= 0.5`` for a single column.
+
+    ``Yhat`` is a 2-D array, one row per sample: a network's outputs, or a
+    target matrix (one-hot rows, a 0/1 column). Returns int64 labels. A 1-D
+    array is refused, since it could be one sample's scores or one score per
+    sample.
+
+    Examples
+    --------
+    >>> classes(np.array([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1]]))
+    array([1, 0])
+    >>> classes(np.array([[0.5], [0.49]]))
+    array([1, 0])
+    """
+    Yhat = np.asarray(Yhat)
+    if Yhat.ndim != 2 or Yhat.shape[1] == 0:
+        raise ValueError(f"Yhat must be 2-D with at least one column (one row per sample), got shape {Yhat.shape}")
+    if Yhat.shape[1] == 1:
+        return (Yhat[:, 0] >= 0.5).astype(np.int64)
+    return Yhat.argmax(axis=1).astype(np.int64, copy=False)
 
 
 def confusion_counts(y_true, y_pred, n_classes=None) -> np.ndarray:
@@ -45,18 +54,17 @@ def confusion_counts(y_true, y_pred, n_classes=None) -> np.ndarray:
            [0, 1, 1],
            [0, 0, 1]])
     """
-    y_true = class_labels("y_true", y_true)
-    y_pred = class_labels("y_pred", y_pred, None)
+    y_true = checks.class_labels("y_true", y_true)
+    y_pred = checks.class_labels("y_pred", y_pred)
     if y_pred.size != y_true.size:
         raise ValueError(f"y_true has {y_true.size} labels but y_pred has {y_pred.size}; they must match")
     largest = int(max(y_true.max(), y_pred.max()))
     if n_classes is None:
         n_classes = largest + 1
-    n_classes = positive_number("n_classes", n_classes, integer=True)
+    n_classes = checks.positive_number("n_classes", n_classes, integer=True)
     if largest >= n_classes:
         raise ValueError(f"n_classes is {n_classes} but the labels go up to {largest}; labels must be below n_classes")
     return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
-
 
 
 def per_class_scores(y_true, y_pred, n_classes=None) -> dict:

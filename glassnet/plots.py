@@ -36,10 +36,10 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from PIL import Image
 
-from glassnet.checks import describe, finite_matrix, positive_number
+from glassnet.checks import class_labels, describe, finite_matrix, positive_number
 from glassnet.experiments import ABOVE, BELOW, IrisSlopeResult, RashidGridResult
 from glassnet.files import write_atomically
-from glassnet.metrics import class_labels, confusion_counts
+from glassnet.metrics import confusion_counts
 
 DPI = 100
 ANIMATION_DPI = 80
@@ -209,7 +209,7 @@ def decision_regions(net, X, y, path, resolution=200):
             f"X must have 2 columns (one per axis) to draw decision regions, got shape {X.shape}; "
             "for wider inputs plot something else, e.g. confusion_matrix"
         )
-    y = class_labels("y", y, len(X))
+    y = class_labels("y", y, n_rows=len(X))
     resolution = positive_number("resolution", resolution, integer=True)
     if not 2 <= resolution <= 1000:
         raise ValueError(f"resolution must be between 2 and 1000 grid points per axis, got {resolution}")

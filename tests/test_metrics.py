@@ -27,9 +27,9 @@ def test_confusion_counts_agrees_with_counting_by_hand():
 def test_confusion_counts_rejects_bad_labels():
     with pytest.raises(ValueError, match="y_true has 2 labels but y_pred has 3"):
         metrics.confusion_counts([0, 1], [0, 1, 1])
-    with pytest.raises(ValueError, match="y_pred must hold integer"):
+    with pytest.raises(ValueError, match=r"y_pred\[1\] is -1; class labels must be whole numbers"):
         metrics.confusion_counts([0, 1], [0, -1])
-    with pytest.raises(ValueError, match="y_true must hold integer"):
+    with pytest.raises(ValueError, match=r"y_true\[0\] is 0.5; class labels must be whole numbers"):
         metrics.confusion_counts([0.5, 1], [0, 1])
     with pytest.raises(ValueError, match="n_classes is 2 but the labels go up to 2"):
         metrics.confusion_counts([0, 2], [0, 1], n_classes=2)
@@ -39,6 +39,44 @@ def test_confusion_counts_rejects_bad_labels():
         metrics.confusion_counts([0, 1], ["a", "b"])
 
 
+def test_labels_are_checked_by_the_one_home_in_checks():
+    assert not hasattr(metrics, "class_labels")
+    # whole-number floats (labels read from a file) are counted as the integers they are
+    np.testing.assert_array_equal(metrics.confusion_counts([0.0, 1.0, 1.0], [1, 1, 0]), [[0, 1], [1, 1]])
+    with pytest.raises(TypeError, match="y_true must be integer class labels"):
+        metrics.confusion_counts([True, False], [0, 1])
+    with pytest.raises(ValueError, match=r"y_true\[1\] is nan"):
+        metrics.confusion_counts([0, np.nan], [0, 1])
+
+
+def test_classes_takes_the_argmax_of_each_row():
+    Yhat = np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3], [0.0, 0.1, 0.9], [0.4, 0.4, 0.2]])
+    c = metrics.classes(Yhat)
+    assert c.tolist() == [1, 0, 2, 0]  # a tie goes to the first of the largest
+    assert c.dtype == np.int64
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=(50, 6))
+    expected = [max(range(6), key=lambda k: row[k]) for row in scores]
+    assert metrics.classes(scores).tolist() == expected
+    assert metrics.classes(np.eye(4)[[3, 0, 2]]).tolist() == [3, 0, 2]  # one-hot targets give their labels
+
+
+def test_classes_of_a_single_column_cuts_at_one_half_inclusive():
+    Yhat = np.array([[0.0], [0.49999999], [0.5], [0.50000001], [1.0]])
+    c = metrics.classes(Yhat)
+    assert c.tolist() == [0, 0, 1, 1, 1]
+    assert c.dtype == np.int64
+    assert metrics.classes([[0.01], [0.99]]).tolist() == [0, 1]  # lists, e.g. Rashid's targets
+    assert metrics.classes(np.zeros((0, 3))).tolist() == []
+
+
+def test_classes_refuses_what_has_no_rows_of_classes():
+    with pytest.raises(ValueError, match=r"Yhat must be 2-D .* got shape \(3,\)"):
+        metrics.classes(np.array([0.2, 0.7, 0.1]))  # one sample's scores or three samples' scores?
+    with pytest.raises(ValueError, match=r"got shape \(2, 0\)"):
+        metrics.classes(np.zeros((2, 0)))
+    with pytest.raises(ValueError, match=r"got shape \(2, 2, 2\)"):
+        metrics.classes(np.zeros((2, 2, 2)))
 
 
 def test_per_class_scores_match_counting_by_hand():

@@ -125,7 +125,7 @@ def test_decision_regions_rejects_bad_input(tmp_path, net2d):
         plots.decision_regions(net, X, y, tmp_path / "x.png", resolution=1)
     with pytest.raises(TypeError, match="resolution must be an integer"):
         plots.decision_regions(net, X, y, tmp_path / "x.png", resolution=50.5)
-    with pytest.raises(ValueError, match="y has 59 labels but X has 60 rows"):
+    with pytest.raises(ValueError, match="y has 59 rows but X has 60 samples"):
         plots.decision_regions(net, X, y[:-1], tmp_path / "x.png")
     with pytest.raises(TypeError, match="net must be a glassnet Network"):
         plots.decision_regions("net", X, y, tmp_path / "x.png")
