@@ -3,9 +3,12 @@
 Everything is drawn with matplotlib's object-oriented API on an Agg canvas
 (``Figure`` + ``FigureCanvasAgg``, never ``pyplot``): no display is needed, no
 global figure state is touched, and plots can be made from several threads.
-Every function writes its file atomically (a temporary file in the same
-folder, then ``os.replace``) and returns the path. Sizes are fixed, so a
-figure is always the same number of pixels:
+Every function checks its ``path`` before drawing anything
+(``glassnet.checks.output_file``: a str or PathLike naming a ``.png`` file, or
+``.gif`` for the animation, in a folder that exists), writes the file
+atomically (a temporary file in the same folder, then ``os.replace``) and
+returns the path as a string. Sizes are fixed, so a figure is always the same
+number of pixels:
 
 =========================  =================
 function                   pixels (w x h)
@@ -25,7 +28,6 @@ from __future__ import annotations
 import io
 import math
 import numbers
-import os
 from collections.abc import Mapping
 
 import numpy as np
@@ -36,7 +38,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from PIL import Image
 
-from glassnet.checks import class_labels, describe, finite_matrix, positive_number
+from glassnet.checks import class_labels, describe, finite_matrix, output_file, positive_number
 from glassnet.experiments import ABOVE, BELOW, IrisSlopeResult, RashidGridResult
 from glassnet.files import write_atomically
 from glassnet.metrics import confusion_counts
@@ -47,19 +49,6 @@ MAX_FRAMES = 60
 
 
 # ---------------------------------------------------------------- plumbing
-def _output_path(path, suffix) -> str:
-    """``path`` as a string ending in ``suffix`` whose folder exists, or a clear error."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {describe(path)}")
-    path = os.fspath(path)
-    if not path.lower().endswith(suffix):
-        raise ValueError(f"path must end in {suffix!r} (the file is written as {suffix[1:].upper()}), got {path!r}")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot write {path!r}: folder {folder!r} does not exist; create it first")
-    return path
-
-
 def _figure(width, height, dpi=DPI):
     """A figure of ``width`` x ``height`` inches with its own Agg canvas."""
     fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
@@ -146,7 +135,7 @@ def learning_curves(history, path):
         Where to write the PNG (must end in ``.png``).
     """
     curves = _history_curves(history)
-    path = _output_path(path, ".png")
+    output_file("path", path, ".png")
     epochs = np.arange(1, len(curves["loss"]) + 1)
     marker = "o" if len(epochs) <= 30 else None
     fig = _figure(10.0, 4.0)
@@ -179,7 +168,7 @@ def confusion_matrix(y_true, y_pred, path, class_names=None):
         if largest >= len(names):
             raise ValueError(f"class_names has {len(names)} names but the labels go up to {largest}")
         C = confusion_counts(y_true, y_pred, len(names))
-    path = _output_path(path, ".png")
+    output_file("path", path, ".png")
     total, right = int(C.sum()), int(np.trace(C))
     fig = _figure(6.4, 4.8)
     ax = fig.subplots()
@@ -213,7 +202,7 @@ def decision_regions(net, X, y, path, resolution=200):
     resolution = positive_number("resolution", resolution, integer=True)
     if not 2 <= resolution <= 1000:
         raise ValueError(f"resolution must be between 2 and 1000 grid points per axis, got {resolution}")
-    path = _output_path(path, ".png")
+    output_file("path", path, ".png")
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = np.where(hi > lo, 0.05 * (hi - lo), 0.5)
     g0 = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
@@ -281,7 +270,7 @@ def first_layer_weights(net, path, image_shape=None, max_nodes=100):
     if rows * cols != n_in:
         raise ValueError(f"image_shape {rows}x{cols} has {rows * cols} pixels but the first layer has {n_in} inputs")
     max_nodes = positive_number("max_nodes", max_nodes, integer=True)
-    path = _output_path(path, ".png")
+    output_file("path", path, ".png")
 
     shown = min(n_nodes, max_nodes)
     grid_cols = math.ceil(math.sqrt(shown))
@@ -325,7 +314,7 @@ def iris_slope(result, path):
     rate wide, 400 px high.
     """
     _check_result("result", result, IrisSlopeResult)
-    path = _output_path(path, ".png")
+    output_file("path", path, ".png")
     n_panels = len(result.learning_rates)
     fig = _figure(4.0 * n_panels, 4.0)
     axes = np.atleast_1d(fig.subplots(1, n_panels, sharey=True))
@@ -369,7 +358,7 @@ def iris_slope_animation(result, path, frames=MAX_FRAMES, fps=12):
     if not 2 <= frames <= MAX_FRAMES:
         raise ValueError(f"frames must be between 2 and {MAX_FRAMES}, got {frames}")
     fps = positive_number("fps", fps, integer=True)
-    path = _output_path(path, ".gif")
+    output_file("path", path, ".gif")
     count = min(frames, result.n_updates + 1)
     steps = np.linspace(0, result.n_updates, count).round().astype(int)
 
@@ -413,7 +402,7 @@ def iris_slope_animation(result, path, frames=MAX_FRAMES, fps=12):
 def rashid_grid(result, path):
     """Test accuracy against learning rate, epochs and hidden nodes (Rashid's three experiments); 1200 x 400 px PNG."""
     _check_result("result", result, RashidGridResult)
-    path = _output_path(path, ".png")
+    output_file("path", path, ".png")
     fig = _figure(12.0, 4.0)
     axes = fig.subplots(1, 3, sharey=True)
     for ax, (name, (values, accuracy, fixed)) in zip(axes, result.series().items()):

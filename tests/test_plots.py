@@ -49,13 +49,23 @@ def iris_result():
 # ---------------------------------------------------------------- plumbing
 def test_paths_are_checked(tmp_path, net2d):
     history = net2d[3]
-    with pytest.raises(ValueError, match=r"path must end in '\.png'"):
+    with pytest.raises(ValueError, match=r"path must name a \.png file, got '.*curves\.jpg'"):
         plots.learning_curves(history, tmp_path / "curves.jpg")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         plots.learning_curves(history, tmp_path / "missing" / "curves.png")
-    with pytest.raises(TypeError, match="path must be a str"):
+    with pytest.raises(TypeError, match=r"path must be a file path \(str or os.PathLike\), got 42 \(int\)"):
         plots.learning_curves(history, 42)
-    assert os.listdir(tmp_path) == []
+    (tmp_path / "folder.png").mkdir()
+    with pytest.raises(IsADirectoryError, match="folder.png' is a directory"):
+        plots.learning_curves(history, tmp_path / "folder.png")
+    assert os.listdir(tmp_path) == ["folder.png"]
+    assert os.listdir(tmp_path / "folder.png") == []
+
+
+def test_returns_the_path_as_given(tmp_path, monkeypatch, net2d):
+    monkeypatch.chdir(tmp_path)
+    assert plots.learning_curves(net2d[3], "./Curves.PNG") == "./Curves.PNG"  # the suffix check ignores case
+    assert png_size(tmp_path / "Curves.PNG") == (1000, 400)
 
 
 def test_overwrites_atomically_and_returns_the_path(tmp_path, net2d):
@@ -176,7 +186,7 @@ def test_iris_slope_animation_gif(tmp_path, iris_result):
 def test_iris_slope_animation_rejects_bad_input(tmp_path, iris_result):
     with pytest.raises(ValueError, match="frames must be between 2 and 60"):
         plots.iris_slope_animation(iris_result, tmp_path / "x.gif", frames=61)
-    with pytest.raises(ValueError, match=r"path must end in '\.gif'"):
+    with pytest.raises(ValueError, match=r"path must name a \.gif file, got '.*x\.png'"):
         plots.iris_slope_animation(iris_result, tmp_path / "x.png")
     with pytest.raises(TypeError, match="fps must be an integer"):
         plots.iris_slope_animation(iris_result, tmp_path / "x.gif", fps="fast")
