@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.optimizers import SGD
+from glassnet.checks import choice
+from glassnet.optimizers import optimizer_or_lr
 from glassnet.render import format_matrix, format_number
 
 
@@ -69,6 +70,7 @@ class Trace:
         out["Yhat"] = e[f"A{self.n_layers}"]
         return out
 
+    NOTATIONS = ("standard", "augmented")
     PARTS = ("forward", "loss", "backward", "update")
 
     def render(self, notation="standard", decimals=5, parts=PARTS) -> str:
@@ -77,8 +79,7 @@ class Trace:
         ``notation`` is ``"standard"`` or ``"augmented"``; ``parts`` picks any of
         ``"forward"``, ``"loss"``, ``"backward"``, ``"update"``.
         """
-        if notation not in ("standard", "augmented"):
-            raise ValueError(f"notation must be 'standard' or 'augmented', got {notation!r}")
+        notation = choice("notation", notation, self.NOTATIONS)
         unknown = set(parts) - set(self.PARTS)
         if unknown:
             raise ValueError(f"parts must be drawn from {self.PARTS}, got unknown {sorted(unknown)}")
@@ -144,7 +145,8 @@ class Trace:
                 yield f"b{l} after the step", f"b{l}", M[f"b{l}_new"]
 
     def as_dict(self, notation="standard") -> dict:
-        """Plain lists and floats, for JSON."""
+        """Plain lists and floats, for JSON (``notation`` as for ``render``)."""
+        notation = choice("notation", notation, self.NOTATIONS)
         source = self.entries if notation == "standard" else self.augmented()
         return {k: np.asarray(v).tolist() for k, v in source.items()}
 
@@ -158,10 +160,7 @@ def trace_step(net, X, y, optimizer=None, lr=None) -> Trace:
     The network is updated, exactly as ``net.train_step`` would update it.
     Give ``optimizer`` or ``lr`` (plain SGD); the default is ``SGD(0.1)``.
     """
-    if optimizer is not None and lr is not None:
-        raise ValueError("give either optimizer or lr, not both")
-    if optimizer is None:
-        optimizer = SGD(0.1 if lr is None else lr)
+    optimizer = optimizer_or_lr(optimizer, lr, default_lr=0.1)
     X = net.check_X(X)
     Y = net.targets(y, X.shape[0])
     e = {"X": X.copy()}

@@ -214,12 +214,22 @@ def test_bad_render_arguments():
         t.render(notation="column")
     with pytest.raises(ValueError, match="parts.*gradients"):
         t.render(parts=("forward", "gradients"))
+    with pytest.raises(TypeError, match=r"notation must be a string.*got 2 \(int\)"):
+        t.render(notation=2)
+    # as_dict checks its notation too, rather than reading anything but "standard" as augmented
+    with pytest.raises(ValueError, match="unknown notation 'column'; expected one of"):
+        t.as_dict("column")
 
 
 def test_bad_trace_step_arguments():
     net = net_with_bias()
     with pytest.raises(ValueError, match="optimizer.*lr"):
         trace_step(net, X, y, optimizer=SGD(0.1), lr=0.1)
+    before = [p.copy() for p in net.parameters()]
+    with pytest.raises(TypeError, match=r"optimizer must have a step\(params, grads\) method, got 'sgd' \(str\)"):
+        trace_step(net, X, y, optimizer="sgd")
+    for p, q in zip(net.parameters(), before):
+        np.testing.assert_array_equal(p, q)  # the network is left as it was
     with pytest.raises(ValueError, match="lr"):
         trace_step(net, X, y, lr=-1.0)
     with pytest.raises(ValueError, match="X"):
