@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from glassnet import datasets
-from glassnet.checks import describe, finite_matrix, positive_number
+from glassnet.checks import describe, finite_matrix, flag, positive_number
 from glassnet.initializers import Rashid
 from glassnet.layers import Dense
 from glassnet.network import Network
@@ -222,8 +222,7 @@ def iris_slope(learning_rates=(0.01, 0.1, 0.5), seed=0, *, epochs=1, margin=0.1,
     positive_number("seed", seed, integer=True, allow_zero=True)
     epochs = positive_number("epochs", epochs, integer=True)
     margin = positive_number("margin", margin, allow_zero=True)
-    if not isinstance(shuffle, bool):
-        raise TypeError(f"shuffle must be True or False, got {describe(shuffle)}")
+    shuffle = flag("shuffle", shuffle)
     rng = np.random.default_rng(seed)
     if initial_slope is None:
         initial_slope = rng.uniform(0.0, 2.0)

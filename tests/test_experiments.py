@@ -126,8 +126,16 @@ def test_iris_slope_rejects_bad_input():
         iris_slope(initial_slope="steep")
     with pytest.raises(ValueError, match="initial_slope"):
         iris_slope(initial_slope=float("inf"))
-    with pytest.raises(TypeError, match="shuffle"):
+    with pytest.raises(TypeError, match=r"shuffle must be True or False, got 'yes' \(str\)"):
         iris_slope(shuffle="yes")
+    with pytest.raises(TypeError, match=r"shuffle must be True or False, got 1 \(int\)"):
+        iris_slope(shuffle=1)
+
+
+def test_iris_slope_takes_numpy_bools_for_shuffle():
+    plain, numpy_bool = iris_slope(shuffle=False), iris_slope(shuffle=np.False_)
+    np.testing.assert_array_equal(numpy_bool.order, plain.order)
+    np.testing.assert_array_equal(numpy_bool.order, np.arange(100))
 
 
 # ---------------------------------------------------------------- rashid_grid
