@@ -23,9 +23,7 @@ import numpy as np
 
 from glassnet import datasets
 from glassnet.checks import describe, finite_matrix, flag, positive_number
-from glassnet.initializers import Rashid
-from glassnet.layers import Dense
-from glassnet.network import Network
+from glassnet.models import rashid_network  # glassnet.experiments.rashid_network: an alias kept for this release
 from glassnet.preprocessing import RashidScale, rashid_targets
 
 IRIS_FEATURES = ("Sepal.Length", "Sepal.Width", "Petal.Length", "Petal.Width")
@@ -256,18 +254,6 @@ def iris_slope(learning_rates=(0.01, 0.1, 0.5), seed=0, *, epochs=1, margin=0.1,
 
 
 # ---------------------------------------------------------------- rashid_grid
-def rashid_network(n_in, n_hidden, n_out, seed=0):
-    """Rashid's 3-layer network: sigmoid layers without biases, ``N(0, 1/n_in)`` weights, squared error."""
-    return Network(
-        [
-            Dense(n_in, n_hidden, "sigmoid", bias=False, init=Rashid()),
-            Dense(n_hidden, n_out, "sigmoid", bias=False, init=Rashid()),
-        ],
-        loss="squared_error",
-        seed=seed,
-    )
-
-
 @dataclass
 class RashidGridResult:
     """Test accuracies of ``rashid_grid``, one series per factor.

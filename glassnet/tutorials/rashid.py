@@ -17,7 +17,7 @@ import glassnet
 from glassnet import datasets
 from glassnet.checks import positive_number
 from glassnet.data import mnist
-from glassnet.experiments import rashid_network
+from glassnet.models import rashid_network
 from glassnet.preprocessing import RashidScale, rashid_targets
 from glassnet.tutorials import Erratum, TutorialResult
 
