@@ -22,15 +22,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from glassnet.checks import describe
+from glassnet.checks import describe, file_path
 
 # ------------------------------------------------------------------ files
 
 
-def _as_path(path, what) -> Path:
-    if not isinstance(path, (str, Path)) and not hasattr(path, "__fspath__"):
-        raise TypeError(f"path must be a file path (str or os.PathLike), got {describe(path)}")
-    path = Path(path)
+def _existing_path(path, what) -> Path:
+    """``path`` as a ``Path`` to something that exists; ``what`` names it in the FileNotFoundError."""
+    path = file_path("path", path)
     if not path.exists():
         raise FileNotFoundError(f"{what} not found: {path}")
     return path
@@ -191,7 +190,7 @@ def load_csv(path, target=None, header="auto", delimiter=",", ignore=(), labelle
     >>> table.X.shape, table.class_names                   # doctest: +SKIP
     ((150, 4), ['setosa', 'versicolor', 'virginica'])
     """
-    path = _as_path(path, "CSV file")
+    path = _existing_path(path, "CSV file")
     if path.is_dir():
         raise ValueError(f"{path} is a directory; load_csv expects a CSV file")
     if not (header is True or header is False or (isinstance(header, str) and header == "auto")):
@@ -325,7 +324,7 @@ def read_idx(path, magic=None):
         Naming the file, for a wrong magic number, a truncated file or bytes
         left over after the values the header describes.
     """
-    path = _as_path(path, "IDX file")
+    path = _existing_path(path, "IDX file")
     data = _read_bytes(path)
     if len(data) < 4:
         raise ValueError(f"{path} is truncated: {len(data)} bytes, fewer than the 4 bytes of an IDX magic number")
@@ -456,7 +455,7 @@ def mnist(path):
         file, a label count that differs from the image count, train and test
         images of different sizes, or a bad CSV row.
     """
-    path = _as_path(path, "MNIST path")
+    path = _existing_path(path, "MNIST path")
     if not path.is_dir():
         return _mnist_csv(path)
     idx = {}
