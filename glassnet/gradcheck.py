@@ -23,9 +23,9 @@ def numerical_gradients(net, X, y, h=1e-5):
         for i in range(flat.size):
             saved = flat[i]
             flat[i] = saved + h
-            plus = net.loss.value(net._forward(X), Y)
+            plus = net.loss.value(net.forward(X), Y)
             flat[i] = saved - h
-            minus = net.loss.value(net._forward(X), Y)
+            minus = net.loss.value(net.forward(X), Y)
             flat[i] = saved
             gflat[i] = (plus - minus) / (2 * h)
         grads.append(g)
