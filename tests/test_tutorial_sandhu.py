@@ -125,6 +125,8 @@ def test_twenty_five_iterations(result):
     assert all(abs(p - 0.5) < 0.05 for p in last["yhat"])
     assert abs(np.mean(last["L"]) - 0.25) < 0.01
     assert last["accuracy"] == 0.5
+    for r in rows:  # an output of 0.5 or more is the class "even" (target 1)
+        assert r["accuracy"] == np.mean([(p >= 0.5) == (t == 1) for p, t in zip(r["yhat"], d["Y"])])
     assert [other["seed"] for other in d["iterations_25_other_seeds"]] == [1, 2, 3, 4, 5]
     for other in d["iterations_25_other_seeds"]:
         assert abs(np.mean(other["L"]) - 0.25) < 0.02

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 import glassnet
+from glassnet.metrics import classes
 from glassnet.tutorials import Erratum, TutorialResult
 
 fm = glassnet.format_matrix
@@ -109,9 +110,9 @@ def _twenty_five_iterations(seed=SEED, lr=LR):
     rows = []
 
     def record(epoch, history):
-        Yhat = net.predict_proba(X)[:, 0]
-        rows.append({"iteration": epoch, "yhat": Yhat.tolist(), "L": ((Y[:, 0] - Yhat) ** 2).tolist(),
-                     "accuracy": float(np.mean((Yhat >= 0.5) == (Y[:, 0] >= 0.5)))})
+        Yhat = net.predict_proba(X)
+        rows.append({"iteration": epoch, "yhat": Yhat[:, 0].tolist(), "L": ((Y[:, 0] - Yhat[:, 0]) ** 2).tolist(),
+                     "accuracy": float(np.mean(classes(Yhat) == classes(Y)))})
 
     net.fit(X, Y, epochs=25, batch_size=1, shuffle=False, lr=lr, callbacks=[record], dtype=np.float64)
     lines = ["iteration  yhat(2)  yhat(3)   L(2)     L(3)     mean L   right"]
