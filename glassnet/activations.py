@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.checks import choice
+from glassnet.registry import Configurable, Registry
 
 # NumPy converts a Python float operand anew on every call; for small arrays a
 # ready 0-d array of the same dtype makes an elementwise call about a third cheaper.
@@ -27,10 +27,10 @@ _HALF32, _ONE32 = np.array(0.5, np.float32), np.array(1.0, np.float32)
 _FLOAT32 = np.dtype(np.float32)
 
 
-class Activation:
+class Activation(Configurable):
     """Base class: a named elementwise (or row-wise) function and its derivative."""
 
-    name = ""
+    kind = "activation"
     # True when f'(Z) is elementwise and available from ``derivative``; softmax
     # couples the entries of a row and only offers ``backward``.
     elementwise = True
@@ -44,6 +44,11 @@ class Activation:
     def backward(self, A, dA, out=None):
         """``dZ = dA * f'(Z)``, with ``f'`` computed from the output ``A``."""
         return np.multiply(dA, self.derivative(A), out=out)
+
+    @classmethod
+    def from_config(cls, config):
+        super().from_config(config)  # checks that the config holds nothing but the name
+        return ACTIVATIONS[cls.name]  # activations hold no state: one shared object per name
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -174,11 +179,13 @@ class Softmax(Activation):
         return out
 
 
-ACTIVATIONS = {cls.name: cls() for cls in (Sigmoid, Tanh, ReLU, Linear, Softmax)}
+ACTIVATION_TYPES = Registry("activation", Activation)
+for _cls in (Sigmoid, Tanh, ReLU, Linear, Softmax):
+    ACTIVATION_TYPES.add(_cls)
+# the shared objects, by name
+ACTIVATIONS = {name: cls() for name, cls in ACTIVATION_TYPES.items()}
 
 
-def get_activation(name) -> Activation:
-    """Look up an activation by name (``sigmoid``, ``softmax``, ``tanh``, ``relu``, ``linear``)."""
-    if isinstance(name, Activation):
-        return name
-    return ACTIVATIONS[choice("activation", name, ACTIVATIONS)]
+def get_activation(spec) -> Activation:
+    """An activation from a name (``sigmoid``, ``softmax``, ``tanh``, ``relu``, ``linear``) or its config."""
+    return ACTIVATION_TYPES.build(spec)

@@ -7,7 +7,10 @@ trusts arrays that have passed through here.
 
 from __future__ import annotations
 
+import math
 import numbers
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -34,6 +37,13 @@ def positive_number(name: str, value, *, integer: bool = False, allow_zero: bool
     return int(value) if integer else float(value)
 
 
+def flag(name: str, value) -> bool:
+    """Return ``value`` as a bool if it is ``True`` or ``False`` (NumPy's bools included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {describe(value)}")
+    return bool(value)
+
+
 def choice(name: str, value, options) -> str:
     """Return ``value`` if it is one of the string ``options``."""
     if not isinstance(value, str):
@@ -41,6 +51,19 @@ def choice(name: str, value, options) -> str:
     if value not in options:
         raise ValueError(f"unknown {name} {value!r}; expected one of {sorted(options)}")
     return value
+
+
+def all_finite(X) -> bool:
+    """Whether every entry of the float array ``X`` is finite (False may also mean "look closer")."""
+    if X.size < 100_000:
+        # count_nonzero of a boolean array is a plain byte count, faster than .all()'s reduction
+        return np.count_nonzero(np.isfinite(X)) == X.size
+    # For a large X, x . x is one multi-threaded BLAS call (about twice as fast as isfinite),
+    # finite only if every entry is: an inf or a NaN makes it inf or NaN. A finite X whose
+    # x . x overflows gets False here and is then accepted by the full check.
+    flat = X.reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return math.isfinite(flat @ flat)
 
 
 def finite_matrix(name: str, value, *, dtype=np.float64, n_cols: int | None = None) -> np.ndarray:
@@ -72,29 +95,51 @@ def finite_matrix(name: str, value, *, dtype=np.float64, n_cols: int | None = No
     return arr
 
 
-def from_spec(kind: str, spec, registry: dict, base: type):
-    """Build a ``base`` instance from itself, a name in ``registry`` or a config dict.
+def file_path(name: str, value) -> Path:
+    """``value`` as a ``Path`` if it is a ``str`` or an ``os.PathLike``."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file path (str or os.PathLike), got {describe(value)}")
+    return Path(value)
 
-    A name gives the default settings; a dict ``{"name": ..., **settings}`` (what
-    the objects' ``config()`` returns) gives those settings, each checked against
-    the class's ``settings``. Used for optimizers and schedules, so a model or a
-    command line can name them as plain data.
+
+def output_file(name: str, value, suffix: str | None = None) -> Path:
+    """``value`` as a ``Path`` that a file can be written to, checked before any work is done.
+
+    Refused: a path that is not ``str``/``os.PathLike`` (TypeError), one without
+    ``suffix`` when a suffix is required (ValueError), an existing directory
+    (IsADirectoryError) and one whose folder does not exist (FileNotFoundError).
     """
-    if isinstance(spec, base):
-        return spec
-    if isinstance(spec, str):
-        spec = {"name": spec}
-    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-        raise TypeError(
-            f"{kind} must be a name in {sorted(registry)}, a config dict with a 'name' or a {base.__name__} "
-            f"object, got {describe(spec)}"
-        )
-    kwargs = dict(spec)
-    name = kwargs.pop("name")
-    if name not in registry:
-        raise ValueError(f"unknown {kind} {name!r}; expected one of {sorted(registry)}")
-    cls = registry[name]
-    unknown = sorted(set(kwargs) - set(cls.settings))
-    if unknown:
-        raise ValueError(f"{kind} {name!r} has no setting {unknown}; its settings are {list(cls.settings)}")
-    return cls(**kwargs)
+    path = file_path(name, value)
+    if suffix and not path.name.lower().endswith(suffix):
+        raise ValueError(f"{name} must name a {suffix} file, got {os.fspath(path)!r}")
+    if path.is_dir():
+        raise IsADirectoryError(f"{name} {os.fspath(path)!r} is a directory; give a file name")
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{name} {os.fspath(path)!r}: folder {str(folder)!r} does not exist; create it first")
+    return path
+
+
+def class_labels(name: str, value, n_classes: int | None = None, n_rows: int | None = None) -> np.ndarray:
+    """``value`` as a 1-D int64 array of class labels ``0, 1, 2, ...`` (below ``n_classes`` if given).
+
+    Floats are accepted when they are whole numbers (labels read from a file);
+    ``n_rows``, if given, is the number of samples the labels must match.
+    """
+    arr = np.asarray(value)
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        # complex labels included: casting them would silently drop the imaginary part
+        raise TypeError(f"{name} must be integer class labels, got {describe(value)}")
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of class labels, got shape {arr.shape}")
+    if n_rows is not None and arr.size != n_rows:
+        raise ValueError(f"{name} has {arr.size} rows but X has {n_rows} samples; they must match")
+    top = "" if n_classes is None else f" to {n_classes - 1}"
+    bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 0)
+    if n_classes is not None:
+        bad |= arr >= n_classes
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name}[{i}] is {arr[i].item()!r}; class labels must be whole numbers 0{top}")
+    return arr.astype(np.int64)
+

@@ -20,7 +20,10 @@ only in how it spends time and memory:
 * Plain SGD folded in. Back-propagation is linear in the output ``dZ``, so
   scaling it by ``lr`` makes every ``dW`` and ``db`` come out as ``lr`` times
   the gradient, and ``W -= dW`` is the whole update: no separate optimizer
-  pass over the weights. Other optimizers get the gradients through ``step``.
+  pass over the weights. Whether that is allowed is the optimizer's call:
+  before every batch the trainer asks ``optimizer.fold_step()``, which gives
+  the rate (and counts the step) only when its rule is plain ``p -= lr * g``.
+  Other optimizers get the gradients through ``step``.
 * Fused BLAS calls. Where NumPy's own BLAS can be called directly
   (``glassnet._blas``), plain SGD updates the weights inside the product:
   one GEMM computes ``W = W - A_prev.T @ dZ`` (a GER for a batch of one) and
@@ -41,7 +44,15 @@ import numpy as np
 
 from glassnet import _blas
 from glassnet._blas import NO_TRANS, ROW_MAJOR, TRANS
-from glassnet.optimizers import SGD
+
+
+def native_blas():
+    """NumPy's own BLAS library as ``glassnet._blas`` loads it, or None (then NumPy alone trains).
+
+    Reads ``GLASSNET_BLAS`` (``auto`` or ``numpy``) and refuses any other value
+    with a ValueError, so a training call can check it before it starts.
+    """
+    return _blas.load()
 
 
 def _address(array) -> int:
@@ -66,7 +77,7 @@ class _BatchBuffers:
         self.dW_product = np.dot if batch_size == 1 else np.matmul
         # for direct BLAS calls (looking an address up costs about a microsecond)
         self.X_at = _address(self.X)
-        self.plan = None  # (parameter addresses, the BLAS calls' arguments), see FastTrainer._plan
+        self.plan = None  # (parameter addresses, folded, the BLAS calls' arguments), see FastTrainer._plan
 
 
 class FastTrainer:
@@ -88,15 +99,16 @@ class FastTrainer:
         self.layers = net.layers
         self.loss = net.loss
         self.optimizer = optimizer
+        # An optimizer that is not a glassnet Optimizer (anything with step) folds nothing.
+        self.fold_step = getattr(optimizer, "fold_step", lambda: None)
         self.batch_size = batch_size
-        self.fold_lr = type(optimizer) is SGD and optimizer.is_plain
         self.params = net.parameters()
         self.dW = [np.empty_like(layer.W) for layer in self.layers]
         self.db = [np.empty_like(layer.b) if layer.bias else None for layer in self.layers]
         self.grads = [g for dW, db in zip(self.dW, self.db) for g in (dW, db) if g is not None]
         self._buffers = {}
         self.dtype = self.layers[0].W.dtype
-        self.blas = _blas.load() if blas == "auto" else blas
+        self.blas = native_blas() if blas == "auto" else blas
         if self.blas is not None and self.dtype not in self.blas.gemm:
             self.blas = None
         self._epoch_arrays = None  # (Yhat, shuffled Y) of the last epoch
@@ -159,9 +171,10 @@ class FastTrainer:
                 A += layer.b
             layer.activation.forward(A, out=A)
 
+        lr = self.fold_step()
         dZ = self.loss.output_delta(Yhat, Yb, layers[-1].activation, out=buf.dZ[-1])
-        if self.fold_lr:
-            dZ *= self.optimizer.lr
+        if lr is not None:
+            dZ *= lr
         for l in range(len(layers) - 1, -1, -1):
             layer = layers[l]
             if l > 0:
@@ -172,13 +185,14 @@ class FastTrainer:
             buf.dW_product(inputs[l].T, dZ, out=self.dW[l])
             if layer.bias:
                 np.matmul(buf.ones, dZ, out=self.db[l])
-            if self.fold_lr:
+            if lr is not None:
                 layer.W -= self.dW[l]
                 if layer.bias:
                     layer.b -= self.db[l]
             if l > 0:
                 dZ = dZ_below
-        self._finish_step()
+        if lr is None:
+            self.optimizer.step(self.params, self.grads)
 
     def _apply_derivative(self, l, A, dZ, buf):
         """``dZ *= f'(Z)`` of layer ``l``, from its output ``A``."""
@@ -187,12 +201,6 @@ class FastTrainer:
             dZ *= activation.derivative(A, out=buf.fprime[l])
         else:
             activation.backward(A, dZ, out=dZ)
-
-    def _finish_step(self):
-        if self.fold_lr:
-            self.optimizer.steps += 1  # counted as optimizer.step would count it
-        else:
-            self.optimizer.step(self.params, self.grads)
 
     # ------------------------------------------------------------ direct BLAS calls
     def _direct(self) -> bool:
@@ -209,8 +217,11 @@ class FastTrainer:
             self._at = [(_address(layer.W), _address(layer.b) if layer.bias else 0) for layer in self.layers]
         return ok
 
-    def _plan(self, buf):
+    def _plan(self, buf, folded):
         """The arguments of every BLAS call of a step with ``buf``, as ready ctypes objects.
+
+        ``folded``: whether the step updates the weights itself (plain SGD) or
+        leaves ``dW``/``db`` for the optimizer.
 
         Converting a dozen Python numbers on every call costs about as much as
         a small product, so the arguments are converted once per batch size (and
@@ -218,8 +229,8 @@ class FastTrainer:
         that move from batch to batch, the input rows and the rows of ``Yhat``,
         are ``c_void_p`` objects whose ``value`` the step sets.
         """
-        if buf.plan is not None and buf.plan[0] is self._at:
-            return buf.plan[1]
+        if buf.plan is not None and buf.plan[0] is self._at and buf.plan[1] == folded:
+            return buf.plan[2]
         I, R, P = self.blas.integer, self.blas.real[self.dtype], ctypes.c_void_p  # noqa: E741
         gemm, gemv, ger = self.blas.gemm[self.dtype], self.blas.gemv[self.dtype], self.blas.ger[self.dtype]
         order, no, tr = I(ROW_MAJOR), I(NO_TRANS), I(TRANS)
@@ -245,7 +256,7 @@ class FastTrainer:
                 if l > 0:
                     down = (gemm, (order, no, tr, I(B), n_in, n_out, one, dZ[l], n_out, W, n_out, zero, dZ[l - 1],
                                    n_in))
-            if self.fold_lr:  # W = W - A_prev.T @ dZ and b = b - ones @ dZ, in place
+            if folded:  # W = W - A_prev.T @ dZ and b = b - ones @ dZ, in place
                 if B == 1:
                     update = (ger, (order, n_in, n_out, minus, inputs[l], I(1), dZ[l], I(1), W, n_out))
                 else:
@@ -259,12 +270,13 @@ class FastTrainer:
                 bias = (gemv, (order, tr, I(B), n_out, one, dZ[l], n_out, ones, I(1), zero, db, I(1)))
             steps.append((layer, forward, down, update, bias if layer.bias else None))
         plan = (x_at, yhat_at, steps)
-        buf.plan = (self._at, plan)
+        buf.plan = (self._at, folded, plan)
         return plan
 
     def _step_blas(self, X_at, Yb, Yhat, Yhat_at, buf):
         """``step`` with the matrix products and the SGD update as direct BLAS calls."""
-        x_at, yhat_at, steps = self._plan(buf)
+        lr = self.fold_step()
+        x_at, yhat_at, steps = self._plan(buf, lr is not None)
         x_at.value, yhat_at.value = X_at, Yhat_at
         outputs = [*buf.A, Yhat]
 
@@ -275,8 +287,8 @@ class FastTrainer:
             layer.activation.forward(A, out=A)
 
         dZ = self.loss.output_delta(Yhat, Yb, self.layers[-1].activation, out=buf.dZ[-1])
-        if self.fold_lr:
-            dZ *= self.optimizer.lr
+        if lr is not None:
+            dZ *= lr
         for l in range(len(steps) - 1, -1, -1):
             _, _, down, (update, args), bias = steps[l]
             if down is not None:
@@ -286,4 +298,5 @@ class FastTrainer:
             update(*args)
             if bias is not None:
                 bias[0](*bias[1])
-        self._finish_step()
+        if lr is None:
+            self.optimizer.step(self.params, self.grads)

@@ -2,7 +2,8 @@
 
 An initializer is called as ``init(shape, rng)`` and returns a float64 array.
 ``get_initializer`` also accepts a name (``"glorot"``, ``"he"``, ``"rashid"``,
-``"zeros"``), a number (every weight set to it) or an explicit array.
+``"uniform"``, ``"normal"``, ``"constant"``, ``"zeros"``), a ``config()`` dict,
+a number (every weight set to it) or an explicit array.
 """
 
 from __future__ import annotations
@@ -12,25 +13,32 @@ import numbers
 import numpy as np
 
 from glassnet.checks import describe, positive_number
+from glassnet.registry import Configurable, Registry
 
 
-class Initializer:
+class Initializer(Configurable):
     """Base class: ``init(shape, rng) -> array``."""
+
+    kind = "init"
 
     def __call__(self, shape, rng):
         raise NotImplementedError
 
-    def config(self) -> dict:
-        """The initializer as plain data (used in reprs and model files)."""
-        return {"name": type(self).__name__.lower(), **vars(self)}
+    def __eq__(self, other):
+        return type(self) is type(other) and self.config() == other.config()
+
+    __hash__ = None  # equal by value, and mutable
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.settings)
         return f"{type(self).__name__}({args})"
 
 
 class Uniform(Initializer):
     """Independent draws from ``U(low, high)`` (the stairs tutorial uses -0.01..0.01)."""
+
+    name = "uniform"
+    settings = ("low", "high")
 
     def __init__(self, low=-0.05, high=0.05):
         if not (np.isfinite(low) and np.isfinite(high)) or low >= high:
@@ -43,6 +51,9 @@ class Uniform(Initializer):
 
 class Normal(Initializer):
     """Independent draws from ``N(mean, std**2)``."""
+
+    name = "normal"
+    settings = ("mean", "std")
 
     def __init__(self, mean=0.0, std=0.05):
         if not np.isfinite(mean):
@@ -57,12 +68,16 @@ class Normal(Initializer):
 class Rashid(Initializer):
     """``N(0, 1/n_in)``: std is the inverse square root of the links into a node (seed 002)."""
 
+    name = "rashid"
+
     def __call__(self, shape, rng):
         return rng.normal(0.0, shape[0] ** -0.5, size=shape)
 
 
 class Glorot(Initializer):
     """Glorot/Xavier uniform: ``U(-r, r)`` with ``r = sqrt(6 / (n_in + n_out))``."""
+
+    name = "glorot"
 
     def __call__(self, shape, rng):
         r = np.sqrt(6.0 / (shape[0] + shape[-1]))
@@ -72,12 +87,17 @@ class Glorot(Initializer):
 class He(Initializer):
     """He normal: ``N(0, 2/n_in)``, suited to ReLU layers."""
 
+    name = "he"
+
     def __call__(self, shape, rng):
         return rng.normal(0.0, np.sqrt(2.0 / shape[0]), size=shape)
 
 
 class Constant(Initializer):
     """Every weight equal to ``value`` (zeros for biases; a teaching aid for weights)."""
+
+    name = "constant"
+    settings = ("value",)
 
     def __init__(self, value=0.0):
         if not np.isfinite(value):
@@ -89,10 +109,20 @@ class Constant(Initializer):
 
 
 class Array(Initializer):
-    """A fixed array given by the user; its shape must match the layer."""
+    """A fixed array given by the user; its shape must match the layer.
+
+    Its ``config()`` holds the values as nested lists, so a layer started from
+    explicit weights restarts from them after a save and load.
+    """
+
+    name = "array"
+    settings = ("values",)
 
     def __init__(self, values):
-        self.values = np.array(values, dtype=np.float64)
+        try:
+            self.values = np.array(values, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"init array must be numeric, got {describe(values)}") from exc
         if not np.all(np.isfinite(self.values)):
             raise ValueError(f"init array must be finite, got NaN or inf in an array of shape {self.values.shape}")
 
@@ -102,25 +132,33 @@ class Array(Initializer):
         return self.values.copy()
 
     def config(self):
-        return {"name": "array"}
+        return {"name": self.name, "values": self.values.tolist()}
 
     def __repr__(self):
         return f"Array(shape={self.values.shape})"
 
 
-_BY_NAME = {"glorot": Glorot, "he": He, "rashid": Rashid, "zeros": Constant, "uniform": Uniform, "normal": Normal}
+class Zeros(Constant):
+    """``Constant(0.0)`` under its own name, the usual start of a bias."""
+
+    name = "zeros"
+    settings = ()
+
+    def __init__(self):
+        super().__init__(0.0)
+
+
+INITIALIZERS = Registry("init", Initializer)
+for _cls in (Glorot, He, Rashid, Uniform, Normal, Constant, Zeros, Array):
+    INITIALIZERS.add(_cls)
 
 
 def get_initializer(init) -> Initializer:
-    """Turn a name, number, array or ``Initializer`` into an ``Initializer``."""
-    if isinstance(init, Initializer):
-        return init
-    if isinstance(init, str):
-        if init not in _BY_NAME:
-            raise ValueError(f"unknown init {init!r}; expected one of {sorted(_BY_NAME)}, a number or an array")
-        return _BY_NAME[init]()
+    """Turn a name, a ``config()`` dict, a number, an array or an ``Initializer`` into an ``Initializer``."""
     if isinstance(init, numbers.Real) and not isinstance(init, (bool, np.bool_)):
         return Constant(init)
     if isinstance(init, (np.ndarray, list, tuple)):
         return Array(init)
-    raise TypeError(f"init must be a name, a number, an array or an Initializer, got {describe(init)}")
+    if isinstance(init, (str, dict, Initializer)):
+        return INITIALIZERS.build(init)
+    raise TypeError(f"init must be a name, a config dict, a number, an array or an Initializer, got {describe(init)}")

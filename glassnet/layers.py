@@ -21,8 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.activations import get_activation
-from glassnet.checks import describe, positive_number
+from glassnet.checks import flag, positive_number
 from glassnet.initializers import get_initializer
+from glassnet.registry import Registry, settings_of
 
 
 class Dense:
@@ -62,13 +63,15 @@ class Dense:
     array([[0.74077, 0.64566]])
     """
 
+    name = "Dense"  # its "type" in a network's config
+    kind = "layer"
+    settings = ("n_in", "n_out", "activation", "bias", "init", "bias_init")
+
     def __init__(self, n_in, n_out, activation="sigmoid", bias=True, init=None, bias_init=0.0, seed=None):
         self.n_in = positive_number("n_in", n_in, integer=True)
         self.n_out = positive_number("n_out", n_out, integer=True)
         self.activation = get_activation(activation)
-        if not isinstance(bias, bool):
-            raise TypeError(f"bias must be True or False, got {describe(bias)}")
-        self.bias = bias
+        self.bias = flag("bias", bias)
         if init is None:
             init = "he" if self.activation.name == "relu" else "glorot"
         self.init = get_initializer(init)
@@ -132,14 +135,29 @@ class Dense:
         return self.W.size + (self.b.size if self.bias else 0)
 
     def config(self) -> dict:
-        """The layer's structure as plain data (weights are stored separately)."""
+        """The layer as plain data: its shape, activation and initializers (weights are stored separately)."""
         return {
-            "type": "Dense",
+            "type": self.name,
             "n_in": self.n_in,
             "n_out": self.n_out,
             "activation": self.activation.name,
             "bias": self.bias,
+            "init": self.init.config(),
+            "bias_init": self.bias_init.config(),
         }
+
+    @classmethod
+    def from_config(cls, config, seed=None):
+        """A new layer as ``config`` describes it, its weights drawn from its initializers (with ``seed``).
+
+        A config without ``init``/``bias_init`` (model files written before
+        they were recorded) gets the defaults.
+        """
+        return cls(**settings_of(cls, config, key="type"), seed=seed)
 
     def __repr__(self):
         return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}, bias={self.bias})"
+
+
+LAYERS = Registry("layer", Dense, key="type")
+LAYERS.add(Dense)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.checks import choice
+from glassnet.registry import Configurable, Registry
 
 # log() of a probability is taken at no less than this, so a confident wrong
 # answer costs a large finite loss instead of inf.
@@ -50,10 +50,10 @@ def check_probabilities(loss_name, Y, name):
         )
 
 
-class Loss:
+class Loss(Configurable):
     """Base class for losses; subclasses define ``value`` and ``gradient``."""
 
-    name = ""
+    kind = "loss"
     # Output activations this loss makes sense with (None: any).
     activations: tuple[str, ...] | None = None
     # Output activation for which dZ = (Yhat - Y) / N exactly.
@@ -82,6 +82,11 @@ class Loss:
             out /= Yhat.shape[0]
             return out
         return activation.backward(Yhat, self.gradient(Yhat, Y, out=out), out=out)
+
+    @classmethod
+    def from_config(cls, config):
+        super().from_config(config)  # checks that the config holds nothing but the name
+        return LOSSES[cls.name]  # losses hold no state: one shared object per name
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -152,11 +157,13 @@ class SquaredError(Loss):
         return out
 
 
-LOSSES = {cls.name: cls() for cls in (CrossEntropy, BinaryCrossEntropy, SquaredError)}
+LOSS_TYPES = Registry("loss", Loss)
+for _cls in (CrossEntropy, BinaryCrossEntropy, SquaredError):
+    LOSS_TYPES.add(_cls)
+# the shared objects, by name
+LOSSES = {name: cls() for name, cls in LOSS_TYPES.items()}
 
 
-def get_loss(name) -> Loss:
-    """Look up a loss by name (``cross_entropy``, ``binary_cross_entropy``, ``squared_error``)."""
-    if isinstance(name, Loss):
-        return name
-    return LOSSES[choice("loss", name, LOSSES)]
+def get_loss(spec) -> Loss:
+    """A loss from a name (``cross_entropy``, ``binary_cross_entropy``, ``squared_error``) or its config."""
+    return LOSS_TYPES.build(spec)

@@ -20,7 +20,8 @@ import inspect
 
 import numpy as np
 
-from glassnet.checks import describe, from_spec, positive_number
+from glassnet.checks import describe, flag, positive_number
+from glassnet.registry import Configurable, Registry, settings_of
 
 
 def _fraction(name, value):
@@ -31,14 +32,14 @@ def _fraction(name, value):
     return value
 
 
-class Optimizer:
+class Optimizer(Configurable):
     """Base class: a learning rate, optional weight decay and per-parameter state.
 
     Subclasses implement ``_update(i, p, g)``, the in-place update of parameter
     number ``i`` given its (already decayed) gradient ``g``.
     """
 
-    name = ""
+    kind = "optimizer"
     # constructor arguments, in the order config() and repr() list them
     settings: tuple[str, ...] = ("lr", "weight_decay")
 
@@ -60,6 +61,17 @@ class Optimizer:
                 g = g + self.weight_decay * p
             self._update(i, p, g)
 
+    def fold_step(self):
+        """Hand one plain update ``p -= lr * g`` over to the caller, if that is this optimizer's whole rule.
+
+        Returns ``lr``, and counts the step as ``step`` would, when the update
+        of every parameter is exactly ``p -= lr * g``: a fast training loop can
+        then scale back-propagation by ``lr`` and subtract the gradients inside
+        its matrix products (``glassnet.fastpath``). Returns None otherwise and
+        counts nothing: the caller computes the gradients and calls ``step``.
+        """
+        return None
+
     def _buffers(self, i, p, names):
         """The state arrays ``names`` of parameter ``i``, created as zeros on first use."""
         slot = self.state.get(i)
@@ -77,8 +89,35 @@ class Optimizer:
         return slot
 
     def config(self) -> dict:
-        """The optimizer's settings as plain data (its state is not included)."""
-        return {"name": self.name, **{k: getattr(self, k) for k in self.settings}}
+        """The optimizer as plain data: its settings and, once it has stepped, its state.
+
+        The state is ``steps`` and ``state``, a list with, for each parameter
+        position, its buffers as nested lists (or None), so that
+        ``from_config(config())`` continues exactly where this one is.
+        """
+        config = super().config()
+        if self.steps:
+            n = max(self.state, default=-1) + 1
+            slots = [self.state.get(i) for i in range(n)]
+            config["steps"] = self.steps
+            config["state"] = [None if s is None else {k: v.tolist() for k, v in s.items()} for s in slots]
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        optimizer = cls(**settings_of(cls, config, extra=("steps", "state")))
+        steps = config.get("steps", 0)
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"optimizer steps must be a whole number >= 0, got {steps!r}")
+        slots = config.get("state", [])
+        if not isinstance(slots, list) or not all(s is None or isinstance(s, dict) for s in slots):
+            raise TypeError(f"optimizer state must be a list of dicts or None, got {describe(slots)}")
+        optimizer.steps = steps
+        optimizer.state = {
+            i: {k: np.array(v, dtype=np.float64) for k, v in slot.items()}
+            for i, slot in enumerate(slots) if slot is not None
+        }
+        return optimizer
 
     def __repr__(self):
         # lr always, the other settings only where they differ from the defaults
@@ -126,8 +165,7 @@ class SGD(Optimizer):
     def __init__(self, lr=0.1, momentum=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(lr, weight_decay)
         self.momentum = _fraction("momentum", momentum)
-        if not isinstance(nesterov, bool):
-            raise TypeError(f"nesterov must be True or False, got {describe(nesterov)}")
+        nesterov = flag("nesterov", nesterov)
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0, got momentum=0.0")
         self.nesterov = nesterov
@@ -136,6 +174,12 @@ class SGD(Optimizer):
     def is_plain(self) -> bool:
         """True for ``p -= lr * g`` with no momentum and no weight decay."""
         return self.momentum == 0 and self.weight_decay == 0
+
+    def fold_step(self):
+        if not self.is_plain:
+            return None
+        self.steps += 1
+        return self.lr
 
     def _update(self, i, p, g):
         if self.momentum == 0:
@@ -205,7 +249,24 @@ class Adam(Optimizer):
         p -= work
 
 
-OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam)}
+OPTIMIZERS = Registry("optimizer", Optimizer)
+OPTIMIZERS.add(SGD)
+OPTIMIZERS.add(Adam)
+
+
+def optimizer_or_lr(optimizer, lr, default_lr=0.1):
+    """The optimizer a training call was given: ``optimizer``, or ``SGD(lr)``, never both.
+
+    With neither, plain SGD at ``default_lr``. Anything with a
+    ``step(params, grads)`` method is accepted as an optimizer.
+    """
+    if optimizer is not None and lr is not None:
+        raise ValueError("give either optimizer or lr, not both")
+    if optimizer is None:
+        return SGD(default_lr if lr is None else lr)
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"optimizer must have a step(params, grads) method, got {describe(optimizer)}")
+    return optimizer
 
 
 def get_optimizer(spec) -> Optimizer:
@@ -216,4 +277,4 @@ def get_optimizer(spec) -> Optimizer:
     >>> get_optimizer({"name": "sgd", "lr": 0.05, "momentum": 0.9})
     SGD(lr=0.05, momentum=0.9)
     """
-    return from_spec("optimizer", spec, OPTIMIZERS, Optimizer)
+    return OPTIMIZERS.build(spec)

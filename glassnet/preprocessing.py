@@ -18,11 +18,12 @@ import numbers
 import numpy as np
 
 from glassnet.checks import describe, finite_matrix, positive_number
+from glassnet.registry import Configurable, Registry
 
 # --------------------------------------------------------- preprocessing
 
 
-class _Preprocessing:
+class _Preprocessing(Configurable):
     """What every preprocessing object shares.
 
     The protocol: ``fit(X)`` learns from training data and returns the object;
@@ -30,10 +31,11 @@ class _Preprocessing:
     input) and checks the column count against the fitted one; ``config()``
     is JSON-able and holds ``"name"``; ``arrays()`` holds the fitted numbers.
     Subclasses set ``name``, register in ``PREPROCESSING`` and rebuild
-    themselves in ``_from_config(config, arrays)``.
+    themselves in ``from_config(config, arrays)``: without ``arrays`` as they
+    were before ``fit``, with them as they were after it.
     """
 
-    name = ""
+    kind = "preprocessing"
     n_features_ = None
 
     def fit_transform(self, X):
@@ -117,8 +119,10 @@ class Standardize(_Preprocessing):
         return {"mean": mean.copy(), "scale": scale.copy()}
 
     @classmethod
-    def _from_config(cls, config, arrays):
+    def from_config(cls, config, arrays=None):
         _check_keys(config, ("name",))
+        if arrays is None:
+            return cls()
         mean, scale = _check_arrays(arrays, ("mean", "scale"))
         if np.any(scale <= 0):
             raise ValueError(f"standardize scale must be > 0 in every column, got {scale.min().item()!r}")
@@ -186,8 +190,10 @@ class MinMax(_Preprocessing):
         return {"min": low_values.copy(), "max": high_values.copy()}
 
     @classmethod
-    def _from_config(cls, config, arrays):
+    def from_config(cls, config, arrays=None):
         _check_keys(config, ("name", "low", "high"))
+        if arrays is None:
+            return cls(config["low"], config["high"])
         low_values, high_values = _check_arrays(arrays, ("min", "max"))
         if np.any(high_values < low_values):
             raise ValueError("minmax arrays need max >= min in every column")
@@ -247,9 +253,9 @@ class RashidScale(_Preprocessing):
         return {}
 
     @classmethod
-    def _from_config(cls, config, arrays):
+    def from_config(cls, config, arrays=None):
         _check_keys(config, ("name", "max_value", "n_features"))
-        _check_arrays(arrays, ())
+        _check_arrays(arrays or {}, ())
         obj = cls(config["max_value"])
         if config["n_features"] is not None:
             obj.n_features_ = positive_number("n_features", config["n_features"], integer=True)
@@ -315,13 +321,13 @@ class Pipeline(_Preprocessing):
         return {f"{i}.{key}": value for i, step in enumerate(self.steps) for key, value in step.arrays().items()}
 
     @classmethod
-    def _from_config(cls, config, arrays):
+    def from_config(cls, config, arrays=None):
         _check_keys(config, ("name", "steps"))
         configs = config["steps"]
         if not isinstance(configs, list) or not configs:
             raise ValueError(f"pipeline steps must be a non-empty list, got {describe(configs)}")
         prefixes = {f"{i}." for i in range(len(configs))}
-        stray = [key for key in arrays if key[: key.find(".") + 1] not in prefixes]
+        stray = [key for key in arrays or {} if key[: key.find(".") + 1] not in prefixes]
         if stray:
             raise ValueError(f"pipeline arrays {stray} belong to no step (expected keys such as '0.mean')")
         steps = []
@@ -329,7 +335,9 @@ class Pipeline(_Preprocessing):
             if isinstance(step_config, dict) and step_config.get("name") == cls.name:
                 raise ValueError(f"pipeline step {i} is itself a pipeline; a saved pipeline lists plain steps")
             prefix = f"{i}."
-            step_arrays = {key[len(prefix) :]: value for key, value in arrays.items() if key.startswith(prefix)}
+            step_arrays = None
+            if arrays is not None:
+                step_arrays = {key[len(prefix) :]: value for key, value in arrays.items() if key.startswith(prefix)}
             step = preprocessing_from_config(step_config, step_arrays)
             previous = steps[-1].n_features_ if steps else None
             if previous is not None and step.n_features_ is not None and step.n_features_ != previous:
@@ -343,7 +351,9 @@ class Pipeline(_Preprocessing):
         return f"Pipeline([{', '.join(repr(step) for step in self.steps)}])"
 
 
-PREPROCESSING = {cls.name: cls for cls in (Standardize, MinMax, RashidScale, Pipeline)}
+PREPROCESSING = Registry("preprocessing", _Preprocessing)
+for _cls in (Standardize, MinMax, RashidScale, Pipeline):
+    PREPROCESSING.add(_cls)
 
 
 def _real(name, value) -> float:
@@ -378,7 +388,7 @@ def _check_arrays(arrays, keys):
     return out
 
 
-def preprocessing_from_config(config, arrays):
+def preprocessing_from_config(config, arrays=None):
     """Rebuild a fitted preprocessing object from its ``config()`` and ``arrays()``.
 
     Only data is read: the ``"name"`` picks one of the classes in
@@ -389,8 +399,9 @@ def preprocessing_from_config(config, arrays):
     ----------
     config : dict
         As returned by ``config()`` (after a JSON round trip).
-    arrays : dict of str to ndarray
-        As returned by ``arrays()``.
+    arrays : dict of str to ndarray, or None
+        As returned by ``arrays()``; None rebuilds the object as it was
+        before ``fit``.
 
     Raises
     ------
@@ -403,10 +414,10 @@ def preprocessing_from_config(config, arrays):
     name = config.get("name")
     if not isinstance(name, str) or name not in PREPROCESSING:
         raise ValueError(f"unknown preprocessing name {name!r}; expected one of {sorted(PREPROCESSING)}")
-    if not isinstance(arrays, dict) or not all(isinstance(key, str) for key in arrays):
+    if arrays is not None and (not isinstance(arrays, dict) or not all(isinstance(key, str) for key in arrays)):
         raise ValueError(f"preprocessing arrays must be a dict of name -> array, got {describe(arrays)}")
     try:
-        return PREPROCESSING[name]._from_config(config, arrays)
+        return PREPROCESSING.build(config, arrays=arrays)
     except TypeError as exc:
         raise ValueError(f"invalid {name!r} preprocessing config: {exc}") from exc
 

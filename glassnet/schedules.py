@@ -21,7 +21,8 @@ staircase); exponential decay multiplies it by ``rate`` after every epoch.
 
 from __future__ import annotations
 
-from glassnet.checks import from_spec, positive_number
+from glassnet.checks import positive_number
+from glassnet.registry import Configurable, Registry
 
 
 def _decay(name, value):
@@ -32,10 +33,10 @@ def _decay(name, value):
     return value
 
 
-class Schedule:
+class Schedule(Configurable):
     """Base class: ``schedule(epoch, lr0) -> lr``."""
 
-    name = ""
+    kind = "schedule"
     # constructor arguments, in the order config() and repr() list them
     settings: tuple[str, ...] = ()
 
@@ -50,10 +51,6 @@ class Schedule:
     def rates(self, epochs, lr0) -> list:
         """The learning rates of epochs ``1..epochs``."""
         return [self(epoch, lr0) for epoch in range(1, positive_number("epochs", epochs, integer=True) + 1)]
-
-    def config(self) -> dict:
-        """The schedule as plain data; ``get_schedule`` turns it back into a schedule."""
-        return {"name": self.name, **{k: getattr(self, k) for k in self.settings}}
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self.settings)})"
@@ -119,7 +116,9 @@ class ExponentialDecay(Schedule):
         return lr0 * self.rate ** (epoch - 1)
 
 
-SCHEDULES = {cls.name: cls for cls in (ConstantLR, StepDecay, ExponentialDecay)}
+SCHEDULES = Registry("schedule", Schedule)
+for _cls in (ConstantLR, StepDecay, ExponentialDecay):
+    SCHEDULES.add(_cls)
 
 
 def get_schedule(spec) -> Schedule:
@@ -130,4 +129,4 @@ def get_schedule(spec) -> Schedule:
     >>> get_schedule({"name": "step", "factor": 0.1, "every": 30})
     StepDecay(factor=0.1, every=30)
     """
-    return from_spec("schedule", spec, SCHEDULES, Schedule)
+    return SCHEDULES.build(spec)

@@ -351,12 +351,16 @@ def test_summary_and_repr_show_the_structure():
     assert "Dense(4, 8, activation='relu', bias=True)" in r
     assert "Dense(8, 3, activation='softmax', bias=False)" in r
     assert "loss='cross_entropy'" in r
+    zeros = {"name": "constant", "value": 0.0}
     assert net.config() == {
         "layers": [
-            {"type": "Dense", "n_in": 4, "n_out": 8, "activation": "relu", "bias": True},
-            {"type": "Dense", "n_in": 8, "n_out": 3, "activation": "softmax", "bias": False},
+            {"type": "Dense", "n_in": 4, "n_out": 8, "activation": "relu", "bias": True,
+             "init": {"name": "he"}, "bias_init": zeros},
+            {"type": "Dense", "n_in": 8, "n_out": 3, "activation": "softmax", "bias": False,
+             "init": {"name": "glorot"}, "bias_init": zeros},
         ],
         "loss": "cross_entropy",
+        "seed": 0,
     }
     assert net.n_in == 4 and net.n_out == 3
 
