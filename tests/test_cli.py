@@ -1,15 +1,18 @@
 """End-to-end tests of the command line: output, exit codes, one-line errors."""
 
+import csv
 import io
 import json
 import re
 import subprocess
 import sys
+import warnings
 
+import numpy as np
 import pytest
 
 import glassnet
-from glassnet import tutorials
+from glassnet import datasets, tutorials
 from glassnet.cli import main, progress_bar
 
 
@@ -27,7 +30,7 @@ def test_version_prints_the_package_version():
 def test_no_command_prints_help_listing_the_commands(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
-    for command in ("demo", "tutorial"):
+    for command in ("demo", "tutorial", "train", "evaluate", "predict", "inspect", "datasets", "experiment"):
         assert re.search(rf"^\s+{command}\s", out, re.MULTILINE)
 
 
@@ -126,3 +129,153 @@ def test_rashid_recipe_options_reach_the_tutorial(capsys):
     assert (recipe["epochs"], recipe["hidden"], recipe["lr"]) == (2, 20, 0.3)
     expected = tutorials.run("rashid", epochs=2, hidden=20, lr=0.3).data["recipe"]["performance"]
     assert recipe["performance"] == expected
+
+
+# ------------------------------------------------------------------ glassnet datasets
+def read_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+def mnist5k_all():
+    X_train, X_test, y_train, y_test = datasets.mnist5k()
+    return np.vstack([X_train, X_test]), np.concatenate([y_train, y_test])
+
+
+# what each set is, straight from glassnet.datasets: (X, y) and the class names its CSV label column holds
+EXPECTED_SETS = {
+    "digits": (datasets.digits, None),
+    "iris": (datasets.iris, datasets.IRIS_CLASSES),
+    "stairs": (lambda: datasets.stairs(5000, 0), datasets.STAIRS_CLASSES),
+    "stairs4": (lambda: datasets.stairs4(5000, 0), datasets.STAIRS4_CLASSES),
+    "toy16": (datasets.toy16, None),
+    "bugs": (datasets.bugs, datasets.BUG_CLASSES),
+    "mnist5k": (mnist5k_all, None),
+}
+
+
+def test_datasets_list_gives_every_set_with_its_real_size(capsys):
+    assert main(["datasets", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["name", "samples", "features", "classes", "description"]
+    listed = {}
+    for line in lines[1:]:
+        if not line.strip():
+            break
+        name, samples, features, classes, *_ = line.split()
+        listed[name] = (int(samples.replace(",", "")), int(features), int(classes))
+    assert list(listed) == ["digits", "iris", "stairs", "stairs4", "toy16", "bugs", "mnist5k"]
+    for name, (load, _) in EXPECTED_SETS.items():
+        X, y = load()
+        assert listed[name] == (X.shape[0], X.shape[1], len(np.unique(y))), name
+    assert lines[-1].startswith("export one as CSV: glassnet datasets export NAME PATH.csv")
+
+
+def test_export_iris_reads_back_as_iris(tmp_path, capsys):
+    path = tmp_path / "flowers.csv"
+    assert main(["datasets", "export", "iris", str(path)]) == 0
+    assert capsys.readouterr().out == f"wrote 150 rows of iris (4 features and the species column) to {path}\n"
+    header, rows = read_csv(path)
+    assert header == ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
+    X, y = datasets.iris()
+    np.testing.assert_array_equal(np.array([[float(v) for v in row[:4]] for row in rows]), X)
+    assert [row[4] for row in rows] == [datasets.IRIS_CLASSES[k] for k in y]
+    table = glassnet.data.load_csv(path, target="species")  # what train reads
+    np.testing.assert_array_equal(table.X, X)
+    np.testing.assert_array_equal(table.y, y)
+    assert list(table.class_names) == list(datasets.IRIS_CLASSES)
+
+
+@pytest.mark.parametrize(
+    "name, options, rows",
+    [
+        ("iris", ["--features-only", "--rows", "0,50,100"], [0, 50, 100]),
+        ("digits", ["--rows", "5-7,0"], [5, 6, 7, 0]),
+        ("stairs", ["--seed", "3", "--rows", "0-9"], list(range(10))),
+        ("stairs4", [], None),
+        ("toy16", ["--features-only"], None),
+        ("bugs", [], None),
+        ("mnist5k", ["--rows", "0,3999,4000,4999"], [0, 3999, 4000, 4999]),
+    ],
+)
+def test_export_writes_the_rows_asked_for_with_header_and_labels(name, options, rows, tmp_path, capsys):
+    path = tmp_path / f"{name}.csv"
+    assert main(["datasets", "export", name, str(path), *options]) == 0
+    header, cells = read_csv(path)
+    load, class_names = EXPECTED_SETS[name]
+    X, y = datasets.stairs(5000, 3) if "--seed" in options else load()
+    rows = list(range(len(X))) if rows is None else rows
+    features_only = "--features-only" in options
+    label = "species" if name == "iris" else "label"
+    feature_names = {"iris": ["sepal_length", "sepal_width", "petal_length", "petal_width"],
+                     "toy16": ["x1", "x2", "x3", "x4"], "bugs": ["width", "length"]}.get(
+        name, ["p1", "p2", "p3", "p4"] if name.startswith("stairs") else [f"pixel{j}" for j in range(X.shape[1])])
+    assert header == feature_names + ([] if features_only else [label])
+    assert len(cells) == len(rows)
+    n = X.shape[1]
+    np.testing.assert_array_equal(np.array([[float(v) for v in row[:n]] for row in cells]), X[rows])
+    if features_only:
+        assert all(len(row) == n for row in cells)
+    else:
+        expected = [class_names[y[r]] if class_names else str(y[r]) for r in rows]
+        assert [row[n] for row in cells] == expected
+    what = f"{n} features" + ("" if features_only else f" and the {label} column")
+    assert capsys.readouterr().out == f"wrote {len(rows):,} rows of {name} ({what}) to {path}\n"
+
+
+def test_export_replaces_an_existing_file_only_with_force(tmp_path, capsys):
+    path = tmp_path / "bugs.csv"
+    path.write_text("keep me\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = main(["datasets", "export", "bugs", str(path)])
+    assert code == 2 and caught == []
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"glassnet: error: {str(path)!r} already exists; give --force to replace it\n"
+    assert path.read_text() == "keep me\n"
+    assert main(["datasets", "export", "bugs", str(path), "--force"]) == 0
+    assert path.read_text() == "width,length,label\n3,1,ladybird\n1,3,caterpillar\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bugs.csv"]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["export", "nope", "{tmp}/x.csv"], "argument name: invalid choice: 'nope'"),
+        (["export", "iris", "{tmp}/nowhere/x.csv"],
+         "PATH '{tmp}/nowhere/x.csv': folder '{tmp}/nowhere' does not exist"),
+        (["export", "iris", "{tmp}/folder.csv"], "PATH '{tmp}/folder.csv' is a folder"),
+        (["export", "iris", "{tmp}/x.txt"], "PATH must name a .csv file, got '{tmp}/x.txt'"),
+        (["export", "iris", "{tmp}/x.csv", "--rows", "x"], "argument --rows: expected 0-based row numbers"),
+        (["export", "iris", "{tmp}/x.csv", "--rows", "-1"], "argument --rows: expected 0-based row numbers"),
+        (["export", "iris", "{tmp}/x.csv", "--rows", "1-"], "argument --rows: expected 0-based row numbers"),
+        (["export", "iris", "{tmp}/x.csv", "--rows", "0,,1"], "argument --rows: expected 0-based row numbers"),
+        (["export", "iris", "{tmp}/x.csv", "--rows", "3-1"], "argument --rows: the range '3-1' runs backwards"),
+        (["export", "iris", "{tmp}/x.csv", "--rows", "0-2,1"], "argument --rows: row 1 is given twice"),
+        (["export", "iris", "{tmp}/x.csv", "--rows", "0,150"], "--rows: row 150 is out of range; iris has rows 0-149"),
+        (["export", "iris", "{tmp}/x.csv", "--seed", "1"], "--seed applies to the generated sets (stairs, stairs4)"),
+        ([], "the following arguments are required: ACTION"),
+    ],
+)
+def test_datasets_usage_errors_are_one_line_and_write_nothing(argv, message, tmp_path, capsys):
+    (tmp_path / "folder.csv").mkdir()
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = main(["datasets", *argv])
+    assert code == 2 and caught == []
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("glassnet: error: "), captured.err
+    assert message.replace("{tmp}", str(tmp_path)) in lines[0]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["folder.csv"]
+
+
+def test_datasets_error_in_a_real_process_is_one_line(tmp_path):
+    proc = run_cli("datasets", "export", "iris", str(tmp_path / "x.csv"), "--rows", "7,150")
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == "glassnet: error: --rows: row 150 is out of range; iris has rows 0-149\n"
+    assert list(tmp_path.iterdir()) == []
