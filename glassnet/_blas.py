@@ -53,8 +53,8 @@ class Blas:
     small matrices.
     """
 
-    def __init__(self, library, pattern, integer):
-        self.path = library._name
+    def __init__(self, library, path, pattern, integer):
+        self.path = path
         self.integer = integer  # the ctypes type of the integer arguments
         self.real, self.gemm, self.gemv, self.ger = {}, {}, {}, {}  # by dtype
         I, P = integer, ctypes.c_void_p  # noqa: E741
@@ -101,7 +101,7 @@ def _open(path):
         return None
     for pattern, integer in _SYMBOLS:
         try:
-            return Blas(library, pattern, integer)
+            return Blas(library, path, pattern, integer)
         except AttributeError:
             continue
     return None
