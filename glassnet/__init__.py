@@ -2,7 +2,8 @@
 
 The public API::
 
-    Dense, Network, History           layers, the network and what fit measured (.layers, .network, .history)
+    Dense, Network, History           layers, the model and what fit measured (.layers, .network, .history)
+    training                          fit and the readable training loop (reference_epoch)
     SGD, Adam, get_optimizer          optimizers (glassnet.optimizers)
     ConstantLR, StepDecay,
     ExponentialDecay, get_schedule    learning-rate schedules (glassnet.schedules)
@@ -12,13 +13,13 @@ The public API::
     gradient_check                    back-propagation vs finite differences
     load, ModelFileError              model files (glassnet.io; Network.save writes them)
     data, preprocessing               file loaders; scalers and target matrices
-    datasets, metrics                 bundled and generated data sets; scores
+    datasets, metrics, models         bundled and generated data sets; scores; ready-made networks
     plots, experiments, tutorials     loaded on first use (plots brings matplotlib)
     trace_step, Trace                 every matrix of one training step
     format_matrix                     aligned text rendering of a matrix
 """
 
-from glassnet import data, datasets, io, metrics, preprocessing
+from glassnet import data, datasets, io, metrics, models, preprocessing, training
 from glassnet.activations import ACTIVATIONS
 from glassnet.callbacks import EarlyStopping, StopTraining
 from glassnet.gradcheck import gradient_check, numerical_gradients
@@ -82,10 +83,12 @@ __all__ = [
     "io",
     "load",
     "metrics",
+    "models",
     "numerical_gradients",
     "plots",
     "preprocessing",
     "trace_step",
+    "training",
     "tutorials",
     "__version__",
 ]

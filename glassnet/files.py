@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 
+from glassnet.checks import output_file
+
 
 def write_atomically(path, data: bytes) -> str:
     """Write ``data`` to ``path`` atomically and return ``path`` as a string.
@@ -15,10 +17,9 @@ def write_atomically(path, data: bytes) -> str:
     On any error the temporary file is removed and an existing ``path`` is
     left untouched.
     """
+    output_file("path", path)
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot write {path!r}: folder {folder!r} does not exist; create it first")
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
     # Mode 0o666 lets the umask decide the permissions, as open() would
     # (tempfile.mkstemp would make the file readable by its owner only).

@@ -159,3 +159,16 @@ def test_version_lives_in_one_module_that_imports_nothing_of_the_package():
     from glassnet.version import __version__
 
     assert glassnet.__version__ is __version__
+
+
+def test_import_glassnet_is_light_and_the_heavy_modules_come_on_first_use():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, glassnet; print('matplotlib' in sys.modules, 'glassnet.tutorials' in sys.modules); "
+        "print(glassnet.tutorials.run('desai').data['test_accuracy'], callable(glassnet.plots.learning_curves)); "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False", "1.0", "True", "True"]
