@@ -416,8 +416,12 @@ def builtin_table(name, seed=0):
 
 
 def _row_spec(text):
-    """``--rows 0,50,100`` or ``0-9,20``: row numbers (0-based, ranges inclusive), in the order given."""
-    rows = []
+    """``--rows 0,50,100`` or ``0-9,20``: ``(first, last)`` ranges of 0-based rows, inclusive, in the order given.
+
+    Ranges stay ranges (``0-99999999`` costs nothing before it is checked against the data's size); rows
+    given twice are refused.
+    """
+    ranges = []
     for part in text.split(","):
         first, dash, last = part.strip().partition("-")
         if not first.isdigit() or (dash and not last.isdigit()):
@@ -426,13 +430,12 @@ def _row_spec(text):
         start, stop = int(first), int(last) if dash else int(first)
         if stop < start:
             raise argparse.ArgumentTypeError(f"the range {part.strip()!r} runs backwards")
-        rows.extend(range(start, stop + 1))
-    seen = set()
-    for r in rows:
-        if r in seen:
-            raise argparse.ArgumentTypeError(f"row {r} is given twice in {text!r}")
-        seen.add(r)
-    return rows
+        ranges.append((start, stop))
+    ordered = sorted(ranges)
+    for (_, stop), (start, _) in zip(ordered, ordered[1:]):
+        if start <= stop:
+            raise argparse.ArgumentTypeError(f"row {start} is given twice in {text!r}")
+    return ranges
 
 
 def _cell(value):
@@ -459,10 +462,11 @@ def cmd_datasets(args):
         generated = ", ".join(s.name for s in BUILTIN_SETS if s.generated)
         raise UsageError(f"--seed applies to the generated sets ({generated}), not to {args.name}")
     X, labels, columns = builtin_table(args.name, seed=args.seed or 0)
-    rows = range(len(X)) if args.rows is None else args.rows
-    outside = [r for r in rows if r >= len(X)]
+    ranges = [(0, len(X) - 1)] if args.rows is None else args.rows
+    outside = [stop for _, stop in ranges if stop >= len(X)]
     if outside:
         raise UsageError(f"--rows: row {outside[0]} is out of range; {args.name} has rows 0-{len(X) - 1}")
+    rows = [r for start, stop in ranges for r in range(start, stop + 1)]
     out = io_module.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns if args.features_only else [*columns, info.label])
