@@ -70,9 +70,7 @@ class Network:
                 f"loss {self.loss.name!r} needs an output activation in {list(self.loss.activations)}, "
                 f"got {out_act!r}; use squared_error for other outputs"
             )
-        if seed is not None:
-            positive_number("seed", seed, integer=True, allow_zero=True)
-        self.seed = seed
+        self.seed = None if seed is None else positive_number("seed", seed, integer=True, allow_zero=True)
         # Fitted preprocessing (an object with ``transform(X)``, see glassnet.data)
         # applied by fit/predict/evaluate so they take raw data; forward() never applies it.
         self.preprocessing = None

@@ -205,3 +205,10 @@ def test_a_saved_and_loaded_network_restarts_exactly_like_the_original(tmp_path)
 def test_the_package_exposes_the_registries_through_the_getters():
     assert isinstance(glassnet.get_optimizer("adam"), Adam)
     assert isinstance(glassnet.get_schedule({"name": "step", "factor": 0.5, "every": 2}), StepDecay)
+
+
+def test_a_numpy_integer_seed_is_kept_as_a_plain_int_so_the_model_saves(tmp_path):
+    net = Network([Dense(3, 2, "softmax")], seed=np.int64(5))
+    assert type(net.seed) is int and net.config()["seed"] == 5
+    net.save(tmp_path / "m.safetensors")
+    assert io.load(tmp_path / "m.safetensors").seed == 5
