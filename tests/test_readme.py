@@ -344,6 +344,15 @@ def test_quick_start_is_the_two_commands_and_ci_runs_the_second():
     assert QUICK_START[1] in [line.strip() for line in ci]
 
 
+def test_quick_start_prose_quotes_the_demo_block():
+    text = README.read_text(encoding="utf-8")
+    prose = text[text.index("## Quick start"):text.index("## Contents")]
+    quoted = re.search(r"\((\d\.\d{4}) on (\d+) held-out digits\)", prose)
+    assert quoted, "the Quick start no longer quotes the demo's test accuracy"
+    (demo,) = [block for block in BLOCKS if block.section == "glassnet demo" and block.lang == "console"]
+    assert f"test accuracy: {quoted[1]} on {quoted[2]} held-out digits" in demo.lines  # that block is run
+
+
 @pytest.mark.parametrize(
     "expected, actual, fits",
     [
