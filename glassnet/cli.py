@@ -21,6 +21,7 @@ import numpy as np
 
 import glassnet
 from glassnet import tutorials
+from glassnet.checks import output_file
 from glassnet.files import write_atomically
 
 
@@ -146,12 +147,11 @@ def _layer_sizes(text):
 
 # ------------------------------------------------------------------ commands
 def _check_output(flag, path, suffix=None):
-    """Refuse an output path before any work is done: a wrong suffix or a missing folder."""
-    if suffix and not path.lower().endswith(suffix):
-        raise UsageError(f"{flag} must name a {suffix} file, got {path!r}")
-    folder = Path(path).resolve().parent
-    if not folder.is_dir():
-        raise UsageError(f"{flag} {path!r}: folder {str(folder)!r} does not exist")
+    """Refuse an output path before any work is done: a wrong suffix, a folder, or a folder that does not exist."""
+    try:
+        output_file(flag, path, suffix)
+    except (ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_train(args):
@@ -454,8 +454,6 @@ def cmd_datasets(args):
     info = SETS_BY_NAME[args.name]
     path = Path(args.path)
     _check_output("PATH", args.path, ".csv")
-    if path.is_dir():
-        raise UsageError(f"PATH {args.path!r} is a folder; give a file name such as {args.name}.csv")
     if path.exists() and not args.force:
         raise UsageError(f"{args.path!r} already exists; give --force to replace it")
     if args.seed is not None and not info.generated:

@@ -19,6 +19,7 @@ from glassnet.losses import get_loss
 from glassnet.metrics import classes
 from glassnet.modelfile import save
 from glassnet.optimizers import optimizer_or_lr
+from glassnet.preprocessing import one_hot
 
 
 class Network:
@@ -164,10 +165,7 @@ class Network:
                 )
             self.loss.check_targets(Y, self.layers[-1].activation, name)
             return Y
-        labels = class_labels(name, arr, self.n_out)
-        Y = np.zeros((n_samples, self.n_out))
-        Y[np.arange(n_samples), labels] = 1.0
-        return Y
+        return one_hot(class_labels(name, arr, self.n_out), self.n_out)
 
     # ---------------------------------------------------------- the maths
     def forward(self, X, *, check=True):

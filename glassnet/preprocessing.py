@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from glassnet.checks import describe, finite_matrix, positive_number
+from glassnet.checks import class_labels, describe, finite_matrix, positive_number
 from glassnet.registry import Configurable, Registry
 
 # --------------------------------------------------------- preprocessing
@@ -426,16 +426,11 @@ def preprocessing_from_config(config, arrays=None):
 
 
 def _label_matrix(y, n_classes, low, high):
+    """Rows of ``low`` with ``high`` in each label's column."""
     n_classes = positive_number("n_classes", n_classes, integer=True)
-    labels = np.asarray(y)
-    if labels.ndim != 1 or not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
-        raise ValueError(f"y must be a 1-D array of class labels, got {describe(y)}")
-    bad = ~np.isfinite(labels) | (labels != np.round(labels)) | (labels < 0) | (labels >= n_classes)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"y[{i}] is {labels[i].item()!r}; class labels must be whole numbers 0 to {n_classes - 1}")
+    labels = class_labels("y", y, n_classes)
     Y = np.full((len(labels), n_classes), low, dtype=np.float64)
-    Y[np.arange(len(labels)), labels.astype(np.int64)] = high
+    Y[np.arange(len(labels)), labels] = high
     return Y
 
 

@@ -246,7 +246,7 @@ def test_export_replaces_an_existing_file_only_with_force(tmp_path, capsys):
         (["export", "nope", "{tmp}/x.csv"], "argument name: invalid choice: 'nope'"),
         (["export", "iris", "{tmp}/nowhere/x.csv"],
          "PATH '{tmp}/nowhere/x.csv': folder '{tmp}/nowhere' does not exist"),
-        (["export", "iris", "{tmp}/folder.csv"], "PATH '{tmp}/folder.csv' is a folder"),
+        (["export", "iris", "{tmp}/folder.csv"], "PATH '{tmp}/folder.csv' is a directory; give a file name"),
         (["export", "iris", "{tmp}/x.txt"], "PATH must name a .csv file, got '{tmp}/x.txt'"),
         (["export", "iris", "{tmp}/x.csv", "--rows", "x"], "argument --rows: expected 0-based row numbers"),
         (["export", "iris", "{tmp}/x.csv", "--rows", "-1"], "argument --rows: expected 0-based row numbers"),

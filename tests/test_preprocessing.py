@@ -164,7 +164,7 @@ def test_one_hot_and_rashid_targets():
         one_hot([0, 3], 3)
     with raises(ValueError, "y[0] is 0.5; class labels must be whole numbers 0 to 1"):
         one_hot([0.5], 2)
-    with raises(ValueError, "y must be a 1-D array of class labels"):
+    with raises(ValueError, "y must be a non-empty 1-D array of class labels, got shape (1, 2)"):
         one_hot([[0, 1]], 2)
     with raises(TypeError, "n_classes must be an integer"):
         one_hot([0], 2.0)
