@@ -33,6 +33,16 @@ def classes(Yhat) -> np.ndarray:
     return Yhat.argmax(axis=1).astype(np.int64, copy=False)
 
 
+def n_correct(Yhat, Y) -> int:
+    """How many rows of the outputs ``Yhat`` choose the class of the target rows ``Y`` (see ``classes``)."""
+    return int((classes(Yhat) == classes(Y)).sum())
+
+
+def class_labels(name, y, n=None):
+    """``checks.class_labels(name, y, n_rows=n)``: the old name, kept working for this release."""
+    return checks.class_labels(name, y, n_rows=n)
+
+
 def confusion_counts(y_true, y_pred, n_classes=None) -> np.ndarray:
     """Count matrix ``C`` with ``C[i, j]`` = number of samples of class ``i`` predicted as ``j``.
 

@@ -16,7 +16,7 @@ import numpy as np
 from glassnet.checks import all_finite, class_labels, describe, finite_matrix, positive_number
 from glassnet.layers import LAYERS, Dense
 from glassnet.losses import get_loss
-from glassnet.metrics import classes
+from glassnet.metrics import classes, n_correct
 from glassnet.modelfile import save
 from glassnet.optimizers import optimizer_or_lr
 from glassnet.preprocessing import one_hot
@@ -263,7 +263,7 @@ class Network:
         Yhat = self.forward(X, check=False)
         return {
             "loss": self.loss.value(Yhat, Y),
-            "accuracy": int((classes(Yhat) == classes(Y)).sum()) / X.shape[0],
+            "accuracy": n_correct(Yhat, Y) / X.shape[0],
             "n_samples": int(X.shape[0]),
         }
 

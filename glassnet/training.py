@@ -23,7 +23,7 @@ from glassnet import fastpath
 from glassnet.callbacks import MONITORS, EarlyStopping, StopTraining, is_better
 from glassnet.checks import choice, describe, flag, positive_number
 from glassnet.history import History, mean_batch_loss
-from glassnet.metrics import classes
+from glassnet.metrics import classes, n_correct
 from glassnet.optimizers import optimizer_or_lr
 from glassnet.schedules import get_schedule
 
@@ -43,7 +43,7 @@ def reference_epoch(net, X, Y, batch_size, optimizer, order=None):
         Xb, Yb = X[batch], Y[batch]
         Yhat = net.forward(Xb, check=False)
         batch_losses.append(net.loss.value(Yhat, Yb))
-        correct += int((classes(Yhat) == classes(Yb)).sum())
+        correct += n_correct(Yhat, Yb)
         net.backward(Yb, check=False)
         optimizer.step(net.parameters(), net.gradients())
     return float(np.mean(batch_losses)), correct / n
@@ -246,7 +246,7 @@ def _run(net, plan, lr0, restart=None):
         if val is not None:
             Yhat = net.forward(val[0], check=False)
             history.val_loss.append(net.loss.value(Yhat, val[1]))
-            history.val_accuracy.append(int((classes(Yhat) == classes(val[1])).sum()) / len(Yhat))
+            history.val_accuracy.append(n_correct(Yhat, val[1]) / len(Yhat))
         patience_over = stopper is not None and stopper.update(epoch, history, net.parameters())
         if stopper is not None:
             history.best_epoch = stopper.best_epoch

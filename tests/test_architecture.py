@@ -172,3 +172,15 @@ def test_import_glassnet_is_light_and_the_heavy_modules_come_on_first_use():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False", "1.0", "True", "True"]
+
+
+def test_names_that_moved_keep_working_for_this_release():
+    import numpy as np
+
+    from glassnet import metrics, network
+
+    Yhat, Y = np.array([[0.2, 0.8], [0.9, 0.1], [0.4, 0.6]]), np.eye(2)[[1, 1, 1]]
+    assert network.classes is metrics.classes and network.n_correct(Yhat, Y) == 2
+    assert metrics.class_labels("y", [2.0, 0.0], 2).tolist() == [2, 0]
+    with pytest.raises(ValueError, match="y has 3 rows but X has 2 samples"):
+        metrics.class_labels("y", [0, 1, 1], 2)
