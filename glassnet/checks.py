@@ -25,15 +25,33 @@ def describe(value) -> str:
     return f"{text} ({type(value).__name__})"
 
 
+def _is_finite(value) -> bool:
+    """``math.isfinite`` for any real number, False for an integer too large for a float."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def finite_number(name: str, value) -> float:
+    """Return ``value`` as a float if it is a finite real number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a finite number, got {describe(value)}")
+    if not _is_finite(value):
+        raise ValueError(f"{name} must be a finite number, got {describe(value)}")
+    return float(value)
+
+
 def positive_number(name: str, value, *, integer: bool = False, allow_zero: bool = False):
     """Return ``value`` if it is a positive real (or integer) number."""
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a number"
         raise TypeError(f"{name} must be {what}, got {describe(value)}")
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    if not _is_finite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+        shown = describe(value) if len(repr(value)) > 60 else repr(value)
+        raise ValueError(f"{name} must be a finite number {bound}, got {shown}")
     return int(value) if integer else float(value)
 
 

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from glassnet.checks import describe, positive_number
+from glassnet.checks import describe, finite_number, positive_number
 from glassnet.registry import Configurable, Registry
 
 
@@ -41,9 +41,10 @@ class Uniform(Initializer):
     settings = ("low", "high")
 
     def __init__(self, low=-0.05, high=0.05):
-        if not (np.isfinite(low) and np.isfinite(high)) or low >= high:
-            raise ValueError(f"Uniform needs finite low < high, got low={low!r}, high={high!r}")
-        self.low, self.high = float(low), float(high)
+        low, high = finite_number("low", low), finite_number("high", high)
+        if low >= high:
+            raise ValueError(f"Uniform needs low < high, got low={low!r}, high={high!r}")
+        self.low, self.high = low, high
 
     def __call__(self, shape, rng):
         return rng.uniform(self.low, self.high, size=shape)
@@ -56,9 +57,7 @@ class Normal(Initializer):
     settings = ("mean", "std")
 
     def __init__(self, mean=0.0, std=0.05):
-        if not np.isfinite(mean):
-            raise ValueError(f"Normal mean must be finite, got mean={mean!r}")
-        self.mean = float(mean)
+        self.mean = finite_number("mean", mean)
         self.std = positive_number("std", std)
 
     def __call__(self, shape, rng):
@@ -100,9 +99,7 @@ class Constant(Initializer):
     settings = ("value",)
 
     def __init__(self, value=0.0):
-        if not np.isfinite(value):
-            raise ValueError(f"Constant value must be finite, got {value!r}")
-        self.value = float(value)
+        self.value = finite_number("value", value)
 
     def __call__(self, shape, rng):
         return np.full(shape, self.value)

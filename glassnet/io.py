@@ -5,13 +5,15 @@
 ``load(path)`` rebuilds the network with ``Network.from_config`` from the
 file's description and puts the saved weights in; anything the constructors
 refuse becomes a ``ModelFileError`` that names the file. Nothing in a file is
-ever executed. ``inspect(path)`` describes a file without using the network.
+ever executed. ``inspect(path)`` loads a file the same way and describes it.
+A loaded network's shuffling generator starts afresh from its saved seed.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from glassnet.checks import describe
 from glassnet.modelfile import (
     FORMAT,
     FORMAT_VERSION,
@@ -130,6 +132,9 @@ def _build(path, document, tensors) -> Network:
             net.preprocessing = preprocessing_from_config(document["preprocessing"], arrays)
         except (ValueError, TypeError, KeyError) as exc:
             raise damaged(path, f"bad preprocessing: {exc}") from exc
+        width = net.preprocessing.n_features_
+        if width is not None and width != net.n_in:
+            raise damaged(path, f"its preprocessing takes {width} columns but the network has {net.n_in} inputs")
     names = document["class_names"]
     net.class_names = None if names is None else list(names)
     net.notes = document.get("notes", {})
@@ -144,7 +149,11 @@ def _weights(config, has_preprocessing, tensors):
     only built as large as the weights the file really holds.
     """
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list) or not config["layers"]:
-        raise ValueError(f"'network' must be an object with a non-empty 'layers' list, got {type(config).__name__}")
+        layers = config.get("layers") if isinstance(config, dict) else None
+        raise ValueError(
+            f"'network' must be an object with a non-empty 'layers' list, got {type(config).__name__} "
+            f"with layers {describe(layers)}"
+        )
     expected = {}
     for i, layer in enumerate(config["layers"]):
         if not isinstance(layer, dict):
@@ -154,13 +163,13 @@ def _weights(config, has_preprocessing, tensors):
             expected[f"layers.{i}.b"] = (layer.get("n_out"),)
     missing = [name for name in expected if name not in tensors]
     if missing:
-        raise ValueError(f"tensor(s) {missing} are missing; the architecture needs {list(expected)}")
+        raise ValueError(f"tensor(s) {_few(missing)} are missing; the architecture needs {_few(list(expected))}")
     extra = sorted(
         name for name in tensors
         if name not in expected and not (has_preprocessing and name.startswith("preprocessing."))
     )
     if extra:
-        raise ValueError(f"unexpected tensor(s) {extra}; the architecture needs only {list(expected)}")
+        raise ValueError(f"unexpected tensor(s) {_few(extra)}; the architecture needs only {_few(list(expected))}")
     for name, shape in expected.items():
         tensor = tensors[name]
         if tensor.shape != shape:
@@ -170,3 +179,9 @@ def _weights(config, has_preprocessing, tensors):
         if not np.all(np.isfinite(tensor)):
             raise ValueError(f"tensor {name} contains NaN or infinite values")
     return [(tensors[f"layers.{i}.W"], tensors.get(f"layers.{i}.b")) for i in range(len(config["layers"]))]
+
+
+def _few(names, shown=5) -> str:
+    """The first ``shown`` of ``names`` and how many more, for a message of bounded length."""
+    more = len(names) - shown
+    return str(names[:shown])[:-1] + (f", ... ({more} more)]" if more > 0 else "]")

@@ -23,10 +23,10 @@ import numpy as np
 from glassnet.activations import get_activation
 from glassnet.checks import flag, positive_number
 from glassnet.initializers import get_initializer
-from glassnet.registry import Registry, settings_of
+from glassnet.registry import Configurable, Registry, settings_of
 
 
-class Dense:
+class Dense(Configurable):
     """A fully connected layer ``A = activation(X @ W + b)``.
 
     Parameters

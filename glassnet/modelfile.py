@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
+import re
 
 import numpy as np
 from safetensors import SafetensorError, safe_open
@@ -32,6 +33,9 @@ from glassnet.files import write_atomically
 from glassnet.history import History
 from glassnet.version import __version__
 
+# A model's description may take this many characters besides 32 per weight, nested at most MAX_NESTING deep.
+MAX_DESCRIPTION = 1_000_000
+MAX_NESTING = 64
 FORMAT = "glassnet-model"
 FORMAT_VERSION = 1
 METADATA_KEY = "glassnet"
@@ -181,10 +185,11 @@ def _history_to_json(history) -> dict:
 def read(path):
     """Open and parse a model file; return ``(path, document, tensors)``.
 
-    Checked here: the container, the JSON, the format and its version, that
-    every entry of the document is there, the class names, the history and
-    the notes. What the network entry and the tensors say is checked by
-    ``glassnet.io.load`` as it builds the network.
+    Checked here: the container, the size and nesting of the JSON (bounded
+    before it is parsed), that its numbers are finite, the format and its
+    version, that every entry of the document is there, the class names,
+    the history and the notes. What the network entry and the tensors say is
+    checked by ``glassnet.io.load`` as it builds the network.
     """
     path = file_path("path", path)
     if not path.exists():
@@ -211,8 +216,17 @@ def read(path):
     except TypeError as exc:  # a tensor dtype NumPy lacks, such as bfloat16
         raise damaged(path, exc) from exc
 
+    text = metadata[METADATA_KEY]
+    # What a model needs to say is small next to its weights (an explicit init array repeats a layer's
+    # weights at most), so a larger description is refused before it is parsed into Python objects.
+    budget = MAX_DESCRIPTION + 32 * sum(tensor.size for tensor in tensors.values())
+    if len(text) > budget:
+        raise damaged(path, f"its {METADATA_KEY!r} metadata has {len(text):,} characters, more than its weights need")
+    depth = _nesting(text)
+    if depth > MAX_NESTING:
+        raise damaged(path, f"its {METADATA_KEY!r} metadata nests {depth} levels deep; at most {MAX_NESTING} are read")
     try:
-        document = json.loads(metadata[METADATA_KEY], parse_constant=_reject_constant)
+        document = json.loads(text, parse_constant=_reject_constant, parse_float=_finite, parse_int=_integer)
     except ValueError as exc:
         raise damaged(path, f"its {METADATA_KEY!r} metadata is not valid JSON ({exc})") from exc
     if not isinstance(document, dict):
@@ -256,6 +270,29 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not allowed in a model file")
 
 
+def _finite(text) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:30]} is too large for a float")
+    return value
+
+
+def _integer(text) -> int:
+    if len(text.lstrip("-")) > 40:
+        raise ValueError(f"an integer of {len(text)} digits is not allowed in a model file")
+    return int(text)
+
+
+def _nesting(text) -> int:
+    """How deeply the JSON ``text`` nests arrays and objects (strings are skipped), in C-speed passes."""
+    brackets = re.sub(r"[^\[\]{}]", "", re.sub(r'"(?:[^"\\]|\\.)*"', "", text))
+    if not brackets:
+        return 0
+    steps = np.frombuffer(brackets.encode(), dtype=np.uint8)
+    depth = np.cumsum(np.where((steps == ord("[")) | (steps == ord("{")), 1, -1))
+    return int(depth.max())
+
+
 def _check_class_names(names):
     if names is None:
         return
@@ -280,6 +317,12 @@ def _check_history(history):
         if not ok or (key in defaults and isinstance(defaults[key], list) != isinstance(value, list)):
             kind = "a list of numbers" if isinstance(defaults.get(key), list) else "a number or a list of numbers"
             raise ValueError(f"history {key!r} must be {kind}, got {_short(value)}")
+    lengths = {key: len(history[key]) for key in History.PER_EPOCH if history.get(key)}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"history lists must have one length (one entry per epoch), got {lengths}")
+    best, epochs = history.get("best_epoch"), max(lengths.values(), default=0)
+    if best is not None and (not isinstance(best, int) or isinstance(best, bool) or not 1 <= best <= epochs):
+        raise ValueError(f"history best_epoch must be an epoch from 1 to {epochs}, got {_short(best)}")
 
 
 def _is_number(value) -> bool:

@@ -42,6 +42,10 @@ class Optimizer(Configurable):
     kind = "optimizer"
     # constructor arguments, in the order config() and repr() list them
     settings: tuple[str, ...] = ("lr", "weight_decay")
+    # the per-parameter arrays this optimizer remembers between steps (its state), and those of them
+    # that can never be negative
+    buffers: tuple[str, ...] = ()
+    nonnegative: tuple[str, ...] = ()
 
     def __init__(self, lr, weight_decay=0.0):
         self.lr = positive_number("lr", lr)
@@ -52,6 +56,7 @@ class Optimizer(Configurable):
         """Forget everything learnt from past steps (velocities, moments, step count)."""
         self.state = {}
         self.steps = 0
+        self.scratch = {}  # working memory of each parameter's update, not state
 
     def step(self, params, grads):
         """Update every array in ``params`` in place from the matching array in ``grads``."""
@@ -72,21 +77,28 @@ class Optimizer(Configurable):
         """
         return None
 
-    def _buffers(self, i, p, names):
-        """The state arrays ``names`` of parameter ``i``, created as zeros on first use."""
+    def _buffers(self, i, p):
+        """The state arrays of parameter ``i`` (``self.buffers``), created as zeros on first use."""
         slot = self.state.get(i)
-        if slot is None or slot[names[0]].shape != p.shape:
-            if slot is not None:
+        if slot is None:
+            slot = self.state[i] = {n: np.zeros_like(p) for n in self.buffers}
+            return slot
+        for n, value in slot.items():
+            if value.shape != p.shape:
                 raise ValueError(
                     f"parameter {i} has shape {p.shape} but this optimizer's state was built for "
-                    f"{slot[names[0]].shape}; call reset() before using it on another network"
+                    f"{value.shape}; call reset() before using it on another network"
                 )
-            slot = self.state[i] = {n: np.zeros_like(p) for n in names}
-        elif slot[names[0]].dtype != p.dtype:
-            # fit() may switch the parameters between float64 and float32.
-            for n in names:
-                slot[n] = slot[n].astype(p.dtype)
+            if value.dtype != p.dtype:  # fit() may switch the parameters between float64 and float32
+                slot[n] = value.astype(p.dtype)
         return slot
+
+    def _work(self, i, p):
+        """A scratch array like parameter ``i``, reused from step to step."""
+        work = self.scratch.get(i)
+        if work is None or work.shape != p.shape or work.dtype != p.dtype:
+            work = self.scratch[i] = np.empty_like(p)
+        return work
 
     def config(self) -> dict:
         """The optimizer as plain data: its settings and, once it has stepped, its state.
@@ -108,16 +120,38 @@ class Optimizer(Configurable):
         optimizer = cls(**settings_of(cls, config, extra=("steps", "state")))
         steps = config.get("steps", 0)
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"optimizer steps must be a whole number >= 0, got {steps!r}")
+            raise ValueError(f"optimizer steps must be a whole number >= 0, got {describe(steps)}")
         slots = config.get("state", [])
         if not isinstance(slots, list) or not all(s is None or isinstance(s, dict) for s in slots):
             raise TypeError(f"optimizer state must be a list of dicts or None, got {describe(slots)}")
+        if steps == 0 and any(s is not None for s in slots):
+            raise ValueError("optimizer state was given for an optimizer that has taken no steps (steps is 0)")
         optimizer.steps = steps
-        optimizer.state = {
-            i: {k: np.array(v, dtype=np.float64) for k, v in slot.items()}
-            for i, slot in enumerate(slots) if slot is not None
-        }
+        optimizer.state = {i: cls._state_slot(i, slot) for i, slot in enumerate(slots) if slot is not None}
         return optimizer
+
+    @classmethod
+    def _state_slot(cls, i, slot):
+        """Parameter ``i``'s state from its config: exactly ``buffers``, finite, one shape."""
+        if sorted(slot) != sorted(cls.buffers):
+            raise ValueError(f"{cls.name} state[{i}] must hold {list(cls.buffers)}, got {sorted(map(str, slot))}")
+        arrays = {}
+        for name, value in slot.items():
+            try:
+                array = np.array(value, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"{cls.name} state[{i}][{name!r}] must be numbers, got {describe(value)}") from exc
+            if array.ndim not in (1, 2):
+                raise ValueError(f"{cls.name} state[{i}][{name!r}] must be a 1-D or 2-D array, got shape {array.shape}")
+            if not np.all(np.isfinite(array)):
+                raise ValueError(f"{cls.name} state[{i}][{name!r}] must hold finite numbers, got a null, NaN or inf")
+            if name in cls.nonnegative and np.any(array < 0):
+                raise ValueError(f"{cls.name} state[{i}][{name!r}] must be >= 0 (a mean of squares)")
+            arrays[name] = array
+        if len({a.shape for a in arrays.values()}) > 1:
+            shapes = {name: a.shape for name, a in arrays.items()}
+            raise ValueError(f"{cls.name} state[{i}] arrays must have one shape, got {shapes}")
+        return arrays
 
     def __repr__(self):
         # lr always, the other settings only where they differ from the defaults
@@ -161,6 +195,7 @@ class SGD(Optimizer):
 
     name = "sgd"
     settings = ("lr", "momentum", "nesterov", "weight_decay")
+    buffers = ("v",)
 
     def __init__(self, lr=0.1, momentum=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(lr, weight_decay)
@@ -176,7 +211,9 @@ class SGD(Optimizer):
         return self.momentum == 0 and self.weight_decay == 0
 
     def fold_step(self):
-        if not self.is_plain:
+        # A subclass with a rule of its own (its own step or _update) is never folded.
+        sgd_rule = type(self).step is SGD.step and type(self)._update is SGD._update
+        if not (sgd_rule and self.is_plain):
             return None
         self.steps += 1
         return self.lr
@@ -185,7 +222,7 @@ class SGD(Optimizer):
         if self.momentum == 0:
             p -= self.lr * g
             return
-        v = self._buffers(i, p, ("v",))["v"]
+        v = self._buffers(i, p)["v"]
         v *= self.momentum
         v += g
         if self.nesterov:
@@ -224,6 +261,8 @@ class Adam(Optimizer):
 
     name = "adam"
     settings = ("lr", "beta1", "beta2", "eps", "weight_decay")
+    buffers = ("m", "s")
+    nonnegative = ("s",)
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay)
@@ -232,8 +271,8 @@ class Adam(Optimizer):
         self.eps = positive_number("eps", eps)
 
     def _update(self, i, p, g):
-        slot = self._buffers(i, p, ("m", "s", "work"))
-        m, s, work = slot["m"], slot["s"], slot["work"]
+        slot = self._buffers(i, p)
+        m, s, work = slot["m"], slot["s"], self._work(i, p)
         m *= self.beta1
         m += (1 - self.beta1) * g
         s *= self.beta2

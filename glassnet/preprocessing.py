@@ -12,12 +12,9 @@ class labels into target matrices.
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 
-from glassnet.checks import class_labels, describe, finite_matrix, positive_number
+from glassnet.checks import class_labels, describe, finite_matrix, finite_number, positive_number
 from glassnet.registry import Configurable, Registry
 
 # --------------------------------------------------------- preprocessing
@@ -156,8 +153,8 @@ class MinMax(_Preprocessing):
     name = "minmax"
 
     def __init__(self, low=0.0, high=1.0):
-        self.low = _real("low", low)
-        self.high = _real("high", high)
+        self.low = finite_number("low", low)
+        self.high = finite_number("high", high)
         if not self.low < self.high:
             raise ValueError(f"MinMax needs low < high, got low={self.low!r}, high={self.high!r}")
         self.min_ = self.max_ = self._scale = None
@@ -223,7 +220,7 @@ class RashidScale(_Preprocessing):
     name = "rashid"
 
     def __init__(self, max_value=255.0):
-        self.max_value = _real("max_value", max_value)
+        self.max_value = finite_number("max_value", max_value)
         if self.max_value <= 0:
             raise ValueError(f"max_value must be > 0, got {self.max_value!r}")
 
@@ -356,12 +353,6 @@ for _cls in (Standardize, MinMax, RashidScale, Pipeline):
     PREPROCESSING.add(_cls)
 
 
-def _real(name, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {describe(value)}")
-    return float(value)
-
-
 def _check_keys(config, keys):
     if set(config) != set(keys):
         raise ValueError(
@@ -453,7 +444,7 @@ def rashid_targets(y, n_classes, low=0.01, high=0.99):
     >>> rashid_targets([1], 3)
     array([[0.01, 0.99, 0.01]])
     """
-    low, high = _real("low", low), _real("high", high)
+    low, high = finite_number("low", low), finite_number("high", high)
     if not low < high:
         raise ValueError(f"rashid_targets needs low < high, got low={low!r}, high={high!r}")
     return _label_matrix(y, n_classes, low, high)

@@ -16,6 +16,7 @@ from its parts' configs, and ``Network.from_config`` rebuilds it part by part.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 
 from glassnet.checks import describe
@@ -64,9 +65,10 @@ class Registry(Mapping):
         if isinstance(spec, str):
             spec = {self.key: spec}
         if not isinstance(spec, dict) or not isinstance(spec.get(self.key), str):
+            article = "an" if self.base.__name__[0] in "AEIOU" else "a"
             raise TypeError(
-                f"{self.kind} must be a name in {sorted(self)}, a config dict with a {self.key!r} or a "
-                f"{self.base.__name__} object, got {describe(spec)}"
+                f"{self.kind} must be a name in {sorted(self)}, a config dict with a {self.key!r} or "
+                f"{article} {self.base.__name__} object, got {describe(spec)}"
             )
         name = spec[self.key]
         if name not in self._classes:
@@ -80,8 +82,9 @@ class Registry(Mapping):
 class Configurable:
     """Base of every registered class: ``config()`` out, ``from_config(config)`` back in.
 
-    A subclass sets ``name`` and lists its constructor arguments, in order, in
-    ``settings``; both methods then work as they are. Classes whose objects
+    A subclass sets ``name`` and lists its constructor arguments in
+    ``settings`` (``config()`` and ``repr()`` show them in that order); both
+    methods then work as they are. Classes whose objects
     hold more than their settings (an optimizer's state, a fitted scaler's
     arrays) extend them.
     """
@@ -112,4 +115,8 @@ def settings_of(cls, config: dict, key: str = "name", extra: tuple = ()) -> dict
     unknown = sorted(set(kwargs) - set(cls.settings))
     if unknown:
         raise ValueError(f"{cls.kind} {cls.name!r} has no setting {unknown}; its settings are {list(cls.settings)}")
+    required = [n for n, p in inspect.signature(cls).parameters.items() if p.default is p.empty and n in cls.settings]
+    missing = [n for n in required if n not in kwargs]
+    if missing:
+        raise ValueError(f"{cls.kind} {cls.name!r} needs the setting(s) {missing}; got {sorted(kwargs)}")
     return kwargs

@@ -212,3 +212,77 @@ def test_a_numpy_integer_seed_is_kept_as_a_plain_int_so_the_model_saves(tmp_path
     assert type(net.seed) is int and net.config()["seed"] == 5
     net.save(tmp_path / "m.safetensors")
     assert io.load(tmp_path / "m.safetensors").seed == 5
+
+
+class HalfSGD(SGD):
+    """An SGD with a rule of its own: half the step."""
+
+    def _update(self, i, p, g):
+        p -= 0.5 * self.lr * g
+
+
+class ClippedSGD(SGD):
+    def step(self, params, grads):
+        super().step(params, [np.clip(g, -1e-3, 1e-3) for g in grads])
+
+
+@pytest.mark.parametrize("cls", [HalfSGD, ClippedSGD])
+def test_an_sgd_subclass_with_its_own_rule_is_never_folded_so_both_loops_agree(cls):
+    assert cls(0.5).fold_step() is None
+    trained = []
+    for fast in (True, False):
+        net = Network([Dense(3, 4, "tanh"), Dense(4, 3, "softmax")], seed=2)
+        net.fit(X, y, epochs=3, batch_size=7, optimizer=cls(0.5), fast=fast, dtype=np.float64)
+        trained.append(net.parameters())
+    for p, q in zip(*trained):
+        np.testing.assert_allclose(p, q, rtol=1e-10)
+
+
+def test_adam_saves_its_moments_but_not_its_scratch_memory():
+    adam = Adam(0.01)
+    adam.step([np.ones((2, 2))], [np.ones((2, 2))])
+    assert [sorted(slot) for slot in adam.config()["state"]] == [["m", "s"]]
+
+
+@pytest.mark.parametrize(
+    "state, error, message",
+    [
+        ([{"v": [[None, 1.0]]}], ValueError, r"sgd state\[0\]\['v'\] must hold finite numbers, got a null, NaN"),
+        ([{"v": [[float("nan"), 1.0]]}], ValueError, r"state\[0\]\['v'\] must hold finite numbers"),
+        ([{"v": [[[1.0]]]}], ValueError, r"state\[0\]\['v'\] must be a 1-D or 2-D array, got shape \(1, 1, 1\)"),
+        ([{"w": [1.0]}], ValueError, r"sgd state\[0\] must hold \['v'\], got \['w'\]"),
+        ([{"v": "abc"}], TypeError, r"sgd state\[0\]\['v'\] must be numbers, got 'abc' \(str\)"),
+    ],
+)
+def test_a_bad_sgd_state_is_refused_when_it_is_read(state, error, message):
+    with pytest.raises(error, match=message):
+        get_optimizer({"name": "sgd", "lr": 0.1, "momentum": 0.9, "steps": 1, "state": state})
+
+
+def test_a_bad_adam_state_is_refused_when_it_is_read():
+    good = {"m": [[0.1, 0.2]], "s": [[0.01, 0.02]]}
+    with pytest.raises(ValueError, match=r"adam state\[0\]\['s'\] must be >= 0"):
+        get_optimizer({"name": "adam", "steps": 1, "state": [{**good, "s": [[-1.0, 0.0]]}]})
+    with pytest.raises(ValueError, match=r"adam state\[0\] arrays must have one shape"):
+        get_optimizer({"name": "adam", "steps": 1, "state": [{**good, "s": [0.1, 0.2, 0.3]}]})
+    with pytest.raises(ValueError, match="state was given for an optimizer that has taken no steps"):
+        get_optimizer({"name": "adam", "steps": 0, "state": [good]})
+    adam = get_optimizer({"name": "adam", "steps": 1, "state": [good]})
+    with pytest.raises(ValueError, match=r"parameter 0 has shape \(3,\) but this optimizer's state was built for"):
+        adam.step([np.zeros(3)], [np.ones(3)])
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: get_initializer({"name": "array"}), ValueError, r"init 'array' needs the setting\(s\) \['values'\]"),
+        (lambda: Uniform("a", 1), TypeError, r"low must be a finite number, got 'a' \(str\)"),
+        (lambda: Normal(10**400), ValueError, "mean must be a finite number, got 1000000"),
+        (lambda: SGD(lr=10**400), ValueError, r"lr must be a finite number > 0, got 10{20}"),
+        (lambda: Constant([1, 2]), TypeError, r"value must be a finite number, got \[1, 2\] \(list\)"),
+        (lambda: get_activation(3), TypeError, "or an Activation object, got 3"),
+    ],
+)
+def test_bad_settings_get_messages_that_name_them(make, error, message):
+    with pytest.raises(error, match=message):
+        make()

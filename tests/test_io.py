@@ -485,3 +485,68 @@ def test_a_file_without_notes_loads_and_bad_notes_are_reported(model_file):
     rewrite(model_file, edit_document=lambda d: d.update(notes=[1, 2]))
     with pytest.raises(io.ModelFileError, match="notes must be a JSON object"):
         io.load(model_file)
+
+
+# ------------------------------------------------------------- hostile descriptions
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        # nesting that would overflow the JSON parser's stack, in any entry
+        (lambda d: d.update(notes={"deep": "__" + "[" * 900 + "]" * 900 + "__"}), "nests 902 levels deep; at most 64"),
+        (lambda d: d["network"]["layers"][0].update(init="__" + "[" * 5000 + "]" * 5000 + "__"), "nests 5004 levels"),
+        # numbers that are not finite floats, or integers far beyond any seed
+        (lambda d: d.update(class_names=["__1e400__", 2, 3]), "the number 1e400 is too large for a float"),
+        (lambda d: d["network"].update(seed="__" + "9" * 400 + "__"), "an integer of 400 digits is not allowed"),
+        # a history that cannot describe one run
+        (lambda d: d["history"].update(loss=[0.5]), r"history lists must have one length .*'loss': 1"),
+        (lambda d: d["history"].update(best_epoch=9), "history best_epoch must be an epoch from 1 to 2, got 9"),
+        # preprocessing that does not fit the network's inputs
+        (
+            lambda d: d.update(preprocessing={"name": "rashid", "max_value": 255.0, "n_features": 7}),
+            "its preprocessing takes 7 columns but the network has 4 inputs",
+        ),
+        (
+            lambda d: d.update(preprocessing={"name": "rashid", "max_value": 10**30, "n_features": None}),
+            None,  # a large but finite number is fine
+        ),
+    ],
+)
+def test_hostile_descriptions_are_refused_with_one_clear_error(model_file, edit, message):
+    document, _ = header(model_file)
+    edit(document)
+    # markers let a test write JSON that json.dumps would not (a bare 1e400, a 400-digit integer)
+    text = json.dumps(document).replace('"__', "").replace('__"', "")
+    rewrite(model_file, raw_metadata=text)
+    if message is None:
+        assert io.load(model_file).preprocessing.max_value == 1e30
+        return
+    with pytest.raises(io.ModelFileError, match=message) as info:
+        io.load(model_file)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400
+
+
+def test_a_description_far_larger_than_its_weights_is_refused_before_it_is_parsed(model_file):
+    document, _ = header(model_file)
+    document["network"]["layers"][0]["init"] = {"name": "array", "values": [1.5] * 400_000}
+    rewrite(model_file, lambda d: d.update(document))
+    with pytest.raises(io.ModelFileError, match="characters, more than its weights need"):
+        io.load(model_file)
+
+
+def test_messages_about_many_tensors_stay_short(model_file):
+    many = {f"layers.{i}.W": np.zeros((1, 1)) for i in range(2, 3000)}
+    rewrite(model_file, edit_tensors=lambda t: t.update(many))
+    with pytest.raises(io.ModelFileError, match=r"unexpected tensor\(s\) \['layers.10.W', .*\(2993 more\)\]") as info:
+        io.load(model_file)
+    assert len(str(info.value)) < 600
+
+
+def test_the_cli_reports_a_hostile_file_in_one_line(model_file, capsys):
+    from glassnet.cli import main
+
+    document, _ = header(model_file)
+    document["notes"] = {"deep": "__"}
+    rewrite(model_file, raw_metadata=json.dumps(document).replace('"__"', "[" * 3000 + "]" * 3000))
+    assert main(["inspect", str(model_file)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and "nests 3002 levels deep" in captured.err
