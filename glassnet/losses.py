@@ -19,6 +19,34 @@ depend on the batch size):
 softmax + cross_entropy and sigmoid + binary_cross_entropy the chain rule
 collapses to the fused, numerically stable ``dZ = (Yhat - Y) / N``; every other
 pair goes through the activation's own derivative.
+
+Sample weights. Given weights ``w_i >= 0`` (``sample_weight``), the loss of a
+batch is the *weighted mean* of the per-sample losses ``L_i``::
+
+    L = sum_i w_i L_i / sum_i w_i
+
+and its gradient is exactly that of this formula: row ``i`` of ``dL/dYhat``
+(and of the fused ``dZ``, ``w_i (Yhat_i - Y_i) / sum w``) is the unweighted
+row's ``1/N`` replaced by ``w_i / sum w``. With all weights equal it is the
+plain mean. This is the convention of scikit-learn's metrics (``log_loss``,
+``mean_squared_error``: ``np.average(..., weights=w)``), not Keras's, which
+divides ``sum_i w_i L_i`` by the batch size ``N``. The weighted mean was
+chosen because
+
+* only the ratios of the weights matter: multiplying them all by 10 changes
+  nothing, so the learning rate keeps its meaning whatever scale the weights
+  come in (with ``/ N`` it would have to be divided by 10 by hand), and
+  ``class_weight`` changes which samples count, not the step size;
+* an integer weight is a repeated row: weight 2 on a row trains exactly like
+  that row given twice in the same batch (with ``/ N`` the two differ: the
+  copy adds one to ``N``, the weight does not);
+* the loss stays a mean of the per-sample losses, comparable with the
+  unweighted one and between data sets of different sizes.
+
+The price: in a mini-batch each batch is normalised by its own weights, so a
+batch of light samples moves the weights as far as a batch of heavy ones
+(with ``/ N`` it would move them less). A batch whose weights are all zero has
+loss 0 and gradient 0 (the formula's 0/0 taken as 0).
 """
 
 from __future__ import annotations
@@ -37,6 +65,51 @@ def row_sums(M):
     loops over the rows one by one, which is slow for many short rows (one per
     sample, one column per class)."""
     return M @ np.ones(M.shape[1], M.dtype)
+
+
+def check_sample_weight(name, value, n_samples, rows="X"):
+    """``value`` as a float64 vector of ``n_samples`` finite weights ``>= 0``, not all zero, or a clear error.
+
+    ``rows`` names the data the weights belong to (in the length mismatch message).
+    """
+    try:
+        w = np.asarray(value)
+    except Exception as exc:  # ragged nested lists and the like
+        what = type(value).__name__
+        raise TypeError(f"{name} must be a 1-D array of numbers, one weight per sample, got {what}") from exc
+    given = f"{type(value).__name__} of shape {w.shape} and dtype {w.dtype}"
+    if w.dtype == bool or not (np.issubdtype(w.dtype, np.integer) or np.issubdtype(w.dtype, np.floating)):
+        raise TypeError(f"{name} must be a 1-D array of real numbers, one weight per sample, got {given}")
+    if w.ndim != 1 or w.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} must hold one weight per sample of {rows}: expected shape ({n_samples},), got shape {w.shape}"
+        )
+    w = w.astype(np.float64)
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name}[{i}] is {w[i].item()!r}; weights must be finite numbers >= 0")
+    if not w.any():
+        raise ValueError(f"{name} is all zeros ({n_samples} weights); at least one sample needs a weight > 0")
+    return w
+
+
+def weighted_mean(values, sample_weight=None) -> float:
+    """``mean(values)``, or ``sum_i w_i values_i / sum_i w_i`` (0 when every weight is 0).
+
+    The one definition behind weighted losses and accuracies: see the module docstring.
+    """
+    if sample_weight is None:
+        return float(np.mean(values))
+    total = sample_weight.sum()
+    return float(sample_weight @ values / total) if total > 0 else 0.0
+
+
+def row_scale(sample_weight, dtype):
+    """The column ``w_i / sum w`` (zeros when every weight is 0): what replaces ``1/N`` in a weighted gradient."""
+    w = np.asarray(sample_weight, dtype=dtype)
+    total = w.sum()
+    return (w / total if total > 0 else np.zeros_like(w))[:, np.newaxis]
 
 
 def check_probabilities(loss_name, Y, name):
@@ -59,29 +132,50 @@ class Loss(Configurable):
     # Output activation for which dZ = (Yhat - Y) / N exactly.
     fused_with: str | None = None
 
-    def value(self, Yhat, Y) -> float:
-        """The mean loss over the rows of ``Yhat``."""
+    def value(self, Yhat, Y, sample_weight=None) -> float:
+        """The mean loss over the rows of ``Yhat`` (weighted by ``sample_weight``, see the module docstring)."""
+        if sample_weight is not None:
+            return weighted_mean(self.per_sample(Yhat, Y), sample_weight)
         return float(self.per_sample(Yhat, Y).mean())
 
     def per_sample(self, Yhat, Y):
         raise NotImplementedError
 
-    def gradient(self, Yhat, Y, out=None):
-        """``dL/dYhat`` of the mean loss (written into ``out`` when given)."""
+    def gradient(self, Yhat, Y, out=None, sample_weight=None):
+        """``dL/dYhat`` of the (weighted) mean loss, written into ``out`` when given.
+
+        Subclasses compute the per-sample gradient and finish with ``_mean_rows``.
+        """
         raise NotImplementedError
+
+    @staticmethod
+    def _mean_rows(out, sample_weight, sign=1):
+        """Turn per-sample gradient rows into those of the mean: ``/ N``, or ``* w_i / sum w`` with weights."""
+        if sample_weight is None:
+            out /= sign * out.shape[0]
+        else:
+            scale = row_scale(sample_weight, out.dtype)
+            if sign != 1:
+                scale *= sign
+            out *= scale
+        return out
 
     def check_targets(self, Y, activation, name="y"):
         """Raise a ValueError if target matrix ``Y`` does not suit this loss and output activation."""
 
-    def output_delta(self, Yhat, Y, activation, out=None):
-        """``dL/dZ`` of the output layer whose activation produced ``Yhat``."""
+    def output_delta(self, Yhat, Y, activation, out=None, sample_weight=None):
+        """``dL/dZ`` of the output layer whose activation produced ``Yhat`` (rows weighted by ``sample_weight``)."""
         if activation.name == self.fused_with:
             # softmax + cross_entropy and sigmoid + binary_cross_entropy: the
             # activation's derivative cancels the loss's 1/Yhat terms exactly.
             out = np.subtract(Yhat, Y, out=out)
-            out /= Yhat.shape[0]
+            if sample_weight is None:
+                out /= Yhat.shape[0]
+            else:  # row i times w_i / sum w
+                out *= row_scale(sample_weight, out.dtype)
             return out
-        return activation.backward(Yhat, self.gradient(Yhat, Y, out=out), out=out)
+        grad = self.gradient(Yhat, Y, out=out, sample_weight=sample_weight)
+        return activation.backward(Yhat, grad, out=out)
 
     @classmethod
     def from_config(cls, config):
@@ -115,12 +209,11 @@ class CrossEntropy(Loss):
                 "or use squared_error or binary_cross_entropy for targets such as 0.01/0.99"
             )
 
-    def gradient(self, Yhat, Y, out=None):
+    def gradient(self, Yhat, Y, out=None, sample_weight=None):
         # -Y / Yhat / N
         out = np.maximum(Yhat, _EPS, out=out)
         np.divide(Y, out, out=out)
-        out /= -Yhat.shape[0]
-        return out
+        return self._mean_rows(out, sample_weight, sign=-1)
 
 
 class BinaryCrossEntropy(Loss):
@@ -135,13 +228,12 @@ class BinaryCrossEntropy(Loss):
         P = np.clip(Yhat, _EPS, 1 - _EPS)
         return -row_sums(Y * np.log(P) + (1 - Y) * np.log(1 - P))
 
-    def gradient(self, Yhat, Y, out=None):
+    def gradient(self, Yhat, Y, out=None, sample_weight=None):
         # (P - Y) / (P (1 - P)) / N, with P = Yhat kept inside [eps, 1 - eps]
         P = np.clip(Yhat, _EPS, 1 - _EPS)
         out = np.subtract(P, Y, out=out)
         out /= P * (1 - P)
-        out /= Yhat.shape[0]
-        return out
+        return self._mean_rows(out, sample_weight)
 
 
 class SquaredError(Loss):
@@ -151,10 +243,9 @@ class SquaredError(Loss):
         D = Yhat - Y
         return 0.5 * row_sums(D * D)
 
-    def gradient(self, Yhat, Y, out=None):
+    def gradient(self, Yhat, Y, out=None, sample_weight=None):
         out = np.subtract(Yhat, Y, out=out)
-        out /= Yhat.shape[0]
-        return out
+        return self._mean_rows(out, sample_weight)
 
 
 LOSS_TYPES = Registry("loss", Loss)

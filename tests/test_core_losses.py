@@ -185,3 +185,17 @@ def test_unknown_loss_lists_the_options():
         glassnet.Network([glassnet.Dense(2, 2, "softmax")], loss="hinge")
     with pytest.raises(TypeError, match="loss"):
         get_loss(3)
+
+
+@pytest.mark.parametrize(("name", "act_name"), PAIRS)
+def test_equal_sample_weights_give_the_unweighted_loss_and_gradients(name, act_name):
+    # weighted mean sum(w L) / sum(w): with equal weights (of any size) it is the plain mean
+    loss, act = get_loss(name), get_activation(act_name)
+    Yhat, Y = act.forward(probabilities(seed=14)), targets_for(name)
+    for w in (np.ones(N), np.full(N, 0.3), np.full(N, 1e6)):
+        assert loss.value(Yhat, Y, w) == pytest.approx(loss.value(Yhat, Y), rel=1e-14)
+        np.testing.assert_allclose(loss.gradient(Yhat, Y, sample_weight=w), loss.gradient(Yhat, Y), rtol=1e-14)
+        np.testing.assert_allclose(loss.output_delta(Yhat, Y, act, sample_weight=w), loss.output_delta(Yhat, Y, act),
+                                   rtol=1e-13, atol=1e-17)
+    out = np.full_like(Yhat, np.nan)
+    assert loss.output_delta(Yhat, Y, act, out=out, sample_weight=np.arange(N)) is out
