@@ -13,6 +13,11 @@ only in how it spends time and memory:
 * Fused output. The output layer's ``dZ`` comes from ``Loss.output_delta``
   (``(Yhat - Y) / N`` for softmax + cross entropy and sigmoid + binary cross
   entropy).
+* Sample weights only when given. With weights, ``output_delta`` scales row
+  ``i`` of the output ``dZ`` by ``w_i / sum w`` instead of dividing by ``N``
+  (the gradient of the weighted mean loss, see ``glassnet.losses``); the rest
+  of back-propagation is linear in that ``dZ`` and does not change. Without
+  weights the step is the unweighted one, untouched.
 * No wasted gradient. The first layer's ``dX`` is never computed: nothing uses it.
 * Losses once per epoch. Each batch's output is written straight into the rows
   of an epoch-long ``Yhat``; the epoch's loss and accuracy are computed from it
@@ -116,9 +121,11 @@ class FastTrainer:
         self._at = None
 
     # ------------------------------------------------------------ an epoch
-    def epoch(self, X, Y, order=None):
+    def epoch(self, X, Y, order=None, sample_weight=None):
         """One pass over ``(X, Y)`` in the given sample ``order`` (None: as stored).
 
+        ``sample_weight`` (a vector of checked weights, one per row of ``X``, in
+        the training dtype) weights each batch's loss: ``sum w L / sum w``.
         Returns ``(Yhat, Y_epoch)``: every sample's output from its batch's
         forward pass (before that batch's update) and its target, in the order
         the samples were visited. Both arrays are reused by the next call.
@@ -142,10 +149,13 @@ class FastTrainer:
                 Xb, Xb_at = X[start:stop], X_at + start * row_in
             else:
                 Xb, Xb_at = X.take(order[start:stop], axis=0, out=buf.X, mode="clip"), buf.X_at
+            wb = None
+            if sample_weight is not None:
+                wb = sample_weight[start:stop] if order is None else sample_weight[order[start:stop]]
             if direct:
-                self._step_blas(Xb_at, Y_epoch[start:stop], Yhat[start:stop], Yhat_at + start * row_out, buf)
+                self._step_blas(Xb_at, Y_epoch[start:stop], Yhat[start:stop], Yhat_at + start * row_out, buf, wb)
             else:
-                self.step(Xb, Y_epoch[start:stop], Yhat[start:stop], buf)
+                self.step(Xb, Y_epoch[start:stop], Yhat[start:stop], buf, wb)
         return Yhat, Y_epoch
 
     def _buffers_for(self, batch_size):
@@ -157,8 +167,11 @@ class FastTrainer:
         return buffers
 
     # ------------------------------------------------------------ NumPy alone
-    def step(self, Xb, Yb, Yhat, buf=None):
-        """Forward, backward and update on one batch; the output is written into ``Yhat``."""
+    def step(self, Xb, Yb, Yhat, buf=None, sample_weight=None):
+        """Forward, backward and update on one batch; the output is written into ``Yhat``.
+
+        ``sample_weight``: the batch's weights, or None for the unweighted mean loss.
+        """
         layers = self.layers
         if buf is None:
             buf = self._buffers_for(len(Xb))
@@ -172,7 +185,7 @@ class FastTrainer:
             layer.activation.forward(A, out=A)
 
         lr = self.fold_step()
-        dZ = self.loss.output_delta(Yhat, Yb, layers[-1].activation, out=buf.dZ[-1])
+        dZ = self.loss.output_delta(Yhat, Yb, layers[-1].activation, out=buf.dZ[-1], sample_weight=sample_weight)
         if lr is not None:
             dZ *= lr
         for l in range(len(layers) - 1, -1, -1):
@@ -273,7 +286,7 @@ class FastTrainer:
         buf.plan = (self._at, folded, plan)
         return plan
 
-    def _step_blas(self, X_at, Yb, Yhat, Yhat_at, buf):
+    def _step_blas(self, X_at, Yb, Yhat, Yhat_at, buf, sample_weight=None):
         """``step`` with the matrix products and the SGD update as direct BLAS calls."""
         lr = self.fold_step()
         x_at, yhat_at, steps = self._plan(buf, lr is not None)
@@ -286,7 +299,7 @@ class FastTrainer:
             call(*args)
             layer.activation.forward(A, out=A)
 
-        dZ = self.loss.output_delta(Yhat, Yb, self.layers[-1].activation, out=buf.dZ[-1])
+        dZ = self.loss.output_delta(Yhat, Yb, self.layers[-1].activation, out=buf.dZ[-1], sample_weight=sample_weight)
         if lr is not None:
             dZ *= lr
         for l in range(len(steps) - 1, -1, -1):

@@ -17,8 +17,12 @@ class History:
     (a short last batch counts as one batch). ``accuracy`` is the share of the
     epoch's samples that their batch's forward pass got right.
     ``val_loss``/``val_accuracy`` are measured on the validation data after
-    the epoch's last update. ``lr`` is the learning rate
-    of each epoch, recorded when ``fit`` was given a ``schedule``.
+    the epoch's last update. When ``fit`` is given weights (``sample_weight``,
+    ``class_weight``) every one of these is weighted: a batch's loss is its
+    weighted mean ``sum w L / sum w`` (see ``glassnet.losses``) and an
+    accuracy is the weighted share of right answers, ``sum w [right] / sum w``.
+    ``lr`` is the learning rate of each epoch, recorded when ``fit`` was given
+    a ``schedule``.
 
     ``best_epoch`` (early stopping) is the epoch, counted from 1, whose weights
     ``fit`` restored. With ``restarts``, the history is the winning run's:
@@ -58,13 +62,21 @@ class History:
         return f"History(epochs={self.epochs}, last={last}{extra})"
 
 
-def mean_batch_loss(per_sample, batch_size) -> float:
+def mean_batch_loss(per_sample, batch_size, sample_weight=None) -> float:
     """An epoch's loss as Keras reports it: the mean over batches of each batch's mean loss.
 
     ``per_sample`` holds every sample's loss in the order the batches visited
-    them; a short last batch counts as one batch, like the others.
+    them; a short last batch counts as one batch, like the others. With
+    ``sample_weight`` (in the same order) each batch's loss is its weighted
+    mean ``sum w L / sum w`` (0 for a batch whose weights are all 0), as
+    ``glassnet.losses`` defines it.
     """
     starts = np.arange(0, len(per_sample), batch_size)
-    sums = np.add.reduceat(np.asarray(per_sample, dtype=np.float64), starts)
-    sizes = np.diff(np.append(starts, len(per_sample)))
-    return float(np.mean(sums / sizes))
+    per_sample = np.asarray(per_sample, dtype=np.float64)
+    if sample_weight is None:
+        sums = np.add.reduceat(per_sample, starts)
+        sizes = np.diff(np.append(starts, len(per_sample)))
+        return float(np.mean(sums / sizes))
+    w = np.asarray(sample_weight, dtype=np.float64)
+    sums, totals = np.add.reduceat(w * per_sample, starts), np.add.reduceat(w, starts)
+    return float(np.mean(np.divide(sums, totals, out=np.zeros_like(sums), where=totals > 0)))

@@ -15,7 +15,7 @@ import numpy as np
 
 from glassnet.checks import all_finite, class_labels, describe, finite_matrix, positive_number
 from glassnet.layers import LAYERS, Dense
-from glassnet.losses import get_loss
+from glassnet.losses import check_sample_weight, get_loss, weighted_mean
 from glassnet.metrics import classes, n_correct
 from glassnet.modelfile import save
 from glassnet.optimizers import optimizer_or_lr
@@ -179,41 +179,47 @@ class Network:
             A = layer.forward(A)
         return A
 
-    def backward(self, y, *, check=True):
+    def backward(self, y, *, check=True, sample_weight=None):
         """Back-propagate the loss of the last ``forward`` against targets ``y``.
 
         Fills each layer's ``dZ``, ``dW`` and ``db``; returns ``dX``, the gradient
         with respect to the network's input. Calling it twice gives the same
         gradients (they are overwritten, not added up). ``check=False`` takes
-        ``y`` as a target matrix that ``targets`` has returned already.
+        ``y`` as a target matrix that ``targets`` has returned already (and
+        ``sample_weight``, if given, as checked weights). With ``sample_weight``
+        the loss is the weighted mean ``sum w L / sum w`` (``glassnet.losses``).
         """
         out = self.layers[-1]
         if out.A is None:
             raise RuntimeError("backward() needs a forward() first")
         Y = self.targets(y, out.A.shape[0]) if check else y
+        w = sample_weight
+        if check and w is not None:
+            w = check_sample_weight("sample_weight", w, out.A.shape[0])
         if self.loss.fused_with == out.activation.name:
             # softmax + cross_entropy, sigmoid + binary_cross_entropy: dZ = (Yhat - Y) / N
-            dX = out.backward(dZ=self.loss.output_delta(out.A, Y, out.activation))
+            dX = out.backward(dZ=self.loss.output_delta(out.A, Y, out.activation, sample_weight=w))
         else:
-            dX = out.backward(dA=self.loss.gradient(out.A, Y))
+            dX = out.backward(dA=self.loss.gradient(out.A, Y, sample_weight=w))
         for layer in reversed(self.layers[:-1]):
             dX = layer.backward(dA=dX)
         return dX
 
-    def train_step(self, X, y, optimizer):
+    def train_step(self, X, y, optimizer, sample_weight=None):
         """One forward pass, backward pass and update on ``(X, y)``; returns the loss before the update."""
         optimizer = optimizer_or_lr(optimizer, None)
         X = self.check_X(X)
         Y = self.targets(y, X.shape[0]).astype(X.dtype, copy=False)
-        loss = self.loss.value(self.forward(X, check=False), Y)
-        self.backward(Y, check=False)
+        w = None if sample_weight is None else check_sample_weight("sample_weight", sample_weight, X.shape[0])
+        loss = self.loss.value(self.forward(X, check=False), Y, w)
+        self.backward(Y, check=False, sample_weight=w)
         optimizer.step(self.parameters(), self.gradients())
         return loss
 
     def fit(
         self, X, y, epochs=10, batch_size=None, optimizer=None, lr=None, shuffle=True, validation_data=None,
         callbacks=(), *, validation_split=0.0, early_stopping=None, monitor="val_loss", restarts=1, schedule=None,
-        dtype=np.float32, fast=True,
+        dtype=np.float32, fast=True, sample_weight=None, class_weight=None,
     ):
         """Train on ``(X, y)`` and return a ``History``; ``glassnet.training.fit`` describes every argument.
 
@@ -225,7 +231,7 @@ class Network:
         return fit(
             self, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data, callbacks,
             validation_split=validation_split, early_stopping=early_stopping, monitor=monitor, restarts=restarts,
-            schedule=schedule, dtype=dtype, fast=fast,
+            schedule=schedule, dtype=dtype, fast=fast, sample_weight=sample_weight, class_weight=class_weight,
         )
 
     # ---------------------------------------------------------- prediction
@@ -256,16 +262,21 @@ class Network:
             return Z.argmax(axis=-1).reshape(-1)
         return classes(out.activation.forward(Z, out=Z).reshape(-1, out.n_out))
 
-    def evaluate(self, X, y) -> dict:
-        """``{"loss", "accuracy", "n_samples"}`` of the network on raw ``(X, y)``."""
+    def evaluate(self, X, y, sample_weight=None) -> dict:
+        """``{"loss", "accuracy", "n_samples"}`` of the network on raw ``(X, y)``.
+
+        With ``sample_weight`` both are weighted: the loss is ``sum w L / sum w``
+        (``glassnet.losses``), the accuracy the weighted share of right answers.
+        """
         X = self.prepare_X(X)
         Y = self.targets(y, X.shape[0])
+        w = None if sample_weight is None else check_sample_weight("sample_weight", sample_weight, X.shape[0])
         Yhat = self.forward(X, check=False)
-        return {
-            "loss": self.loss.value(Yhat, Y),
-            "accuracy": n_correct(Yhat, Y) / X.shape[0],
-            "n_samples": int(X.shape[0]),
-        }
+        if w is None:
+            accuracy = n_correct(Yhat, Y) / X.shape[0]
+        else:
+            accuracy = weighted_mean(classes(Yhat) == classes(Y), w)
+        return {"loss": self.loss.value(Yhat, Y, w), "accuracy": accuracy, "n_samples": int(X.shape[0])}
 
     def save(self, path, history=None):
         """Write the network to a safetensors model file: ``glassnet.io.save(self, path, history)``."""

@@ -6,34 +6,41 @@ loss, ``backward`` (every layer stores its ``dZ, dW, db``) and
 ``optimizer.step``. ``fit`` runs such epochs either through that loop
 (``fast=False``) or through ``glassnet.fastpath.FastTrainer`` (the default),
 which computes the same numbers with reused buffers; the tests compare the two.
-Around the epochs ``fit`` checks its arguments, holds out validation data,
-follows a learning-rate schedule, calls the callbacks, stops early and keeps
-the best of several restarts.
+Around the epochs ``fit`` checks its arguments, weighs the samples
+(``sample_weight``, ``class_weight``; ``class_weights`` computes the latter),
+holds out validation data, follows a learning-rate schedule, calls the
+callbacks, stops early and keeps the best of several restarts.
 
 ``Network.fit`` is the public entry: it calls ``fit(net, ...)`` here.
 """
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from glassnet import fastpath
 from glassnet.callbacks import MONITORS, EarlyStopping, StopTraining, is_better
-from glassnet.checks import choice, describe, flag, positive_number
+from glassnet.checks import choice, class_labels, describe, flag, positive_number
 from glassnet.history import History, mean_batch_loss
+from glassnet.losses import check_sample_weight, weighted_mean
 from glassnet.metrics import classes, n_correct
 from glassnet.optimizers import optimizer_or_lr
 from glassnet.schedules import get_schedule
 
 
-def reference_epoch(net, X, Y, batch_size, optimizer, order=None):
+def reference_epoch(net, X, Y, batch_size, optimizer, order=None, sample_weight=None):
     """One pass over ``(X, Y)`` by the readable loop; returns the epoch's ``(loss, accuracy)``.
 
     ``X`` and ``Y`` are matrices that ``net.check_X`` and ``net.targets`` have
     accepted; ``order`` is the order in which the samples are visited (None: as
     stored). The loss is the mean of the batches' losses (see ``History``).
+    ``sample_weight`` (checked weights, one per row of ``X``) makes every
+    batch's loss its weighted mean ``sum w L / sum w`` (``glassnet.losses``)
+    and the accuracy the weighted share of right answers.
     """
     n = X.shape[0]
     order = np.arange(n) if order is None else order
@@ -41,12 +48,100 @@ def reference_epoch(net, X, Y, batch_size, optimizer, order=None):
     for start in range(0, n, batch_size):
         batch = order[start : start + batch_size]
         Xb, Yb = X[batch], Y[batch]
+        wb = None if sample_weight is None else sample_weight[batch]
         Yhat = net.forward(Xb, check=False)
-        batch_losses.append(net.loss.value(Yhat, Yb))
-        correct += n_correct(Yhat, Yb)
-        net.backward(Yb, check=False)
+        batch_losses.append(net.loss.value(Yhat, Yb, wb))
+        if wb is None:
+            correct += n_correct(Yhat, Yb)
+        else:  # the weight of the right answers
+            correct += float(wb.astype(np.float64) @ (classes(Yhat) == classes(Yb)))
+        net.backward(Yb, check=False, sample_weight=wb)
         optimizer.step(net.parameters(), net.gradients())
-    return float(np.mean(batch_losses)), correct / n
+    total = n if sample_weight is None else float(sample_weight.astype(np.float64).sum())
+    return float(np.mean(batch_losses)), correct / total
+
+
+def class_weights(labels, class_weight="balanced", n_classes=None) -> np.ndarray:
+    """One weight per class ``0 .. n_classes - 1``: what ``fit(..., class_weight=...)`` multiplies rows by.
+
+    Parameters
+    ----------
+    labels : 1-D class labels (whole numbers ``0 .. n_classes - 1``)
+        The training rows' classes; ``"balanced"`` counts them.
+    class_weight : ``"balanced"`` or dict ``{class index: weight}``
+        ``"balanced"`` gives class ``c`` the weight
+        ``n_samples / (n_present * count_c)``, scikit-learn's formula
+        (``compute_class_weight``): ``n_samples`` rows, ``count_c`` of them of
+        class ``c``, ``n_present`` classes among them. Every class then
+        carries the same total weight and the rows' weights average 1. A
+        class with no row in ``labels`` gets weight 1. A dict gives the
+        weights itself (finite, ``>= 0``); classes it leaves out get 1.
+        None gives every class 1.
+    n_classes : int, optional
+        How many classes there are (default: the largest label + 1). ``fit``
+        passes the network's (``n_out``, or 2 for a one-output network).
+
+    Examples
+    --------
+    >>> class_weights([0, 0, 0, 1], "balanced")
+    array([0.66666667, 2.        ])
+    >>> class_weights([0, 0, 0, 1], {1: 5}, n_classes=3)
+    array([1., 5., 1.])
+    """
+    labels = class_labels("labels", labels, n_classes)
+    n_classes = int(labels.max()) + 1 if n_classes is None else positive_number("n_classes", n_classes, integer=True)
+    spec = _class_weight_spec(class_weight, n_classes)
+    if spec is None:
+        return np.ones(n_classes)
+    if not isinstance(spec, str):
+        return spec
+    counts = np.bincount(labels, minlength=n_classes)
+    present = counts > 0
+    weights = np.ones(n_classes)
+    weights[present] = labels.size / (np.count_nonzero(present) * counts[present])
+    return weights
+
+
+def _class_weight_spec(class_weight, n_classes):
+    """``class_weight`` checked: None, ``"balanced"``, or a dict turned into one weight per class."""
+    if class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced"):
+        return class_weight
+    expected = "'balanced' or a dict {class index: weight}"
+    if isinstance(class_weight, str):
+        raise ValueError(f"unknown class_weight {class_weight!r}; expected {expected}")
+    if not isinstance(class_weight, Mapping):
+        raise TypeError(f"class_weight must be {expected}, got {describe(class_weight)}")
+    weights = np.ones(n_classes)
+    for key, value in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, numbers.Integral):
+            raise TypeError(f"class_weight keys must be class indices (int), got {describe(key)}")
+        if not 0 <= key < n_classes:
+            raise ValueError(f"class_weight has key {int(key)}, but the classes are 0 to {n_classes - 1}")
+        weights[key] = positive_number(f"class_weight[{int(key)}]", value, allow_zero=True)
+    return weights
+
+
+def class_rows(name, Y) -> np.ndarray:
+    """The class of every row of target matrix ``Y``, for ``class_weight``: each row must name one class.
+
+    That is one-hot rows (what class labels become in ``Network.targets``) or
+    a 0/1 column for a one-output network. Soft targets (0.01/0.99, class
+    probabilities) and regression values name no single class, so
+    ``class_weight`` refuses them; ``sample_weight`` weighs such rows.
+    """
+    off = (Y != 0) & (Y != 1)
+    bad = off.any(axis=1)
+    if Y.shape[1] > 1:
+        bad |= Y.sum(axis=1) != 1
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        what = f"{name}[{i}, {int(np.flatnonzero(off[i])[0])}] is {Y[i, off[i]][0]:.6g}" if off[i].any() \
+            else f"row {i} of {name} has {int(Y[i].sum())} ones"
+        raise ValueError(
+            f"class_weight needs {name} as class labels or one-hot rows (a 0/1 column for one output), but {what}; "
+            "give per-row weights with sample_weight instead"
+        )
+    return classes(Y)
 
 
 @dataclass
@@ -55,7 +150,8 @@ class _Plan:
 
     X: np.ndarray
     Y: np.ndarray
-    val: tuple | None
+    w: np.ndarray | None  # the training rows' weights, in the training dtype
+    val: tuple | None  # (X_val, Y_val, w_val or None)
     epochs: int
     batch_size: int
     optimizer: object
@@ -70,7 +166,7 @@ class _Plan:
 def fit(
     net, X, y, epochs=10, batch_size=None, optimizer=None, lr=None, shuffle=True, validation_data=None,
     callbacks=(), *, validation_split=0.0, early_stopping=None, monitor="val_loss", restarts=1, schedule=None,
-    dtype=np.float32, fast=True,
+    dtype=np.float32, fast=True, sample_weight=None, class_weight=None,
 ) -> History:
     """Train ``net`` with (mini)batch gradient descent and return a ``History``.
 
@@ -92,8 +188,9 @@ def fit(
     shuffle : bool
         Reshuffle the samples every epoch with the network's generator
         (seeded by ``Network(..., seed=...)``).
-    validation_data : (X_val, y_val), optional
-        Measured after every epoch into ``val_loss``/``val_accuracy``.
+    validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
+        Measured after every epoch into ``val_loss``/``val_accuracy``; the
+        third element weights the validation rows (see ``sample_weight``).
     callbacks : sequence of callables
         Each is called as ``callback(epoch, history)`` after every epoch
         (``epoch`` counts from 1); progress bars and plots hook in here. A
@@ -103,7 +200,8 @@ def fit(
         Hold out this fraction of ``(X, y)`` as validation data instead of
         giving ``validation_data``. The held-out samples are drawn at random
         with the network's generator (so a seeded network holds out the same
-        ones every time); both parts keep the samples' original order.
+        ones every time); both parts keep the samples' original order, and
+        their ``sample_weight`` goes along with them.
     early_stopping : int, optional
         Patience: stop once the ``monitor`` metric has not improved for this
         many epochs in a row, then restore the weights of its best epoch
@@ -129,11 +227,30 @@ def fit(
         The parameters are cast to it when training starts and stay in it.
         float32 (the default) is about twice as fast; float64 is the exact
         path the tutorials, traces and gradient checks use.
+    sample_weight : array of shape (N,), optional
+        One weight per sample (finite, ``>= 0``, not all zero). Each batch's
+        loss becomes the weighted mean ``sum w L / sum w`` and its gradient
+        that of this mean (``glassnet.losses`` says why the weighted mean and
+        not Keras's ``sum w L / N``). Only the ratios matter: weights
+        ``[2, 1, 1]`` train like the first row given twice. ``loss``,
+        ``accuracy`` and the validation metrics of the ``History`` are then
+        weighted too (accuracy: the weighted share of right answers).
+    class_weight : ``"balanced"`` or dict ``{class index: weight}``, optional
+        Multiplies the weight of every row by its class's weight (see
+        ``class_weights``; ``"balanced"`` is computed on the training rows,
+        after ``validation_split``). Needs classes: ``y`` as class labels or
+        one-hot rows (a 0/1 column for one output); soft or regression targets
+        are refused. The class weights apply to the validation rows as well, so
+        that ``val_loss`` and ``val_accuracy`` measure what training
+        optimizes (with ``"balanced"``, ``val_accuracy`` is then close to the
+        balanced accuracy, the mean recall of the classes) and early stopping
+        and restarts compare that.
     fast : bool
         ``True`` trains with ``glassnet.fastpath.FastTrainer`` (preallocated
         buffers, in-place updates); ``False`` runs ``reference_epoch``, which
         leaves each layer's ``X, Z, A, dZ, dW, db`` of the last batch in
-        place. Both give the same weights up to rounding.
+        place. Both give the same weights up to rounding, with or without
+        sample weights.
     """
     dtype = _float_dtype(dtype)
     epochs = positive_number("epochs", epochs, integer=True)
@@ -159,11 +276,17 @@ def fit(
     if fast:
         fastpath.native_blas()  # a bad GLASSNET_BLAS is refused here, before the parameters are cast or trained
 
+    n_classes = max(net.n_out, 2)
+    class_weight = _class_weight_spec(class_weight, n_classes)
+
     X = net.prepare_X(X, dtype=dtype)
     Y = net.targets(y, X.shape[0]).astype(dtype, copy=False)
-    X, Y, val = _validation(net, X, Y, validation_data, split, dtype)
+    w = None if sample_weight is None else check_sample_weight("sample_weight", sample_weight, X.shape[0])
+    labels = None if class_weight is None else class_rows("y", Y)
+    train, val = _validation(net, (X, Y, w, labels), validation_data, split, dtype, class_weight is not None)
+    (X, Y, w), val = _weigh(train, val, class_weight, n_classes, dtype, split)
     plan = _Plan(
-        X=X, Y=Y, val=val, epochs=epochs, batch_size=batch_size or X.shape[0], optimizer=optimizer,
+        X=X, Y=Y, w=w, val=val, epochs=epochs, batch_size=batch_size or X.shape[0], optimizer=optimizer,
         shuffle=shuffle, schedule=schedule, patience=patience, monitor=monitor, callbacks=callbacks, fast=fast,
     )
     lr0 = getattr(optimizer, "lr", None)
@@ -199,16 +322,36 @@ def _callables(callbacks) -> list:
     return callbacks
 
 
-def _validation(net, X, Y, validation_data, split, dtype):
-    """Return ``(X, Y, (X_val, Y_val) or None)``: given validation data, or ``split`` of ``(X, Y)`` held out."""
+def _validation(net, rows, validation_data, split, dtype, need_classes):
+    """Split the training ``rows`` ``(X, Y, w, labels)`` from the validation rows, which have the same four parts.
+
+    The validation rows are the given ``validation_data`` or the ``split`` of
+    ``rows`` held out (None: no validation). ``w`` and ``labels`` (the class of
+    every row, for class weights) may be None.
+    """
     if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise TypeError(f"validation_data must be a pair (X_val, y_val), got {describe(validation_data)}")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise TypeError(
+                "validation_data must be a pair (X_val, y_val) or a triple (X_val, y_val, sample_weight_val), "
+                f"got {describe(validation_data)}"
+            )
         Xv = net.prepare_X(validation_data[0], "validation_data X", dtype)
-        return X, Y, (Xv, net.targets(validation_data[1], Xv.shape[0], "validation_data y").astype(dtype))
+        Yv = net.targets(validation_data[1], Xv.shape[0], "validation_data y").astype(dtype)
+        wv = None
+        if len(validation_data) == 3 and validation_data[2] is not None:
+            wv = check_sample_weight("validation_data sample_weight", validation_data[2], Xv.shape[0],
+                                     rows="validation_data X")
+        return rows, (Xv, Yv, wv, class_rows("validation_data y", Yv) if need_classes else None)
     if not split:
-        return X, Y, None
-    n = X.shape[0]
+        return rows, None
+    held_out = _held_out(net, rows[0].shape[0], split)
+    return tuple(None if a is None else a[~held_out] for a in rows), tuple(
+        None if a is None else a[held_out] for a in rows
+    )
+
+
+def _held_out(net, n, split):
+    """A boolean mask of the ``round(n * split)`` rows drawn for validation by the network's generator."""
     n_val = round(n * split)
     if not 0 < n_val < n:
         raise ValueError(
@@ -217,7 +360,40 @@ def _validation(net, X, Y, validation_data, split, dtype):
         )
     held_out = np.zeros(n, dtype=bool)
     held_out[net.rng.permutation(n)[:n_val]] = True
-    return X[~held_out], Y[~held_out], (X[held_out], Y[held_out])
+    return held_out
+
+
+def _weigh(train, val, class_weight, n_classes, dtype, split):
+    """``(X, Y, w)`` of the training rows and ``(X_val, Y_val, w_val)`` (or None), class weights folded into ``w``.
+
+    A weight vector is None when its rows are unweighted. Weights are scaled by
+    a power of two (exactly: only their ratios matter) so that the largest is
+    below 1 and a float32 sum cannot overflow, then cast to ``dtype``.
+    """
+    if isinstance(class_weight, str):  # "balanced", counted on the training rows
+        class_weight = class_weights(train[3], class_weight, n_classes)
+    parts = []
+    for rows, what in ((train, "training"), (val, "validation")):
+        if rows is None:
+            parts.append(None)
+            continue
+        X, Y, w, labels = rows
+        source = "sample_weight"
+        if class_weight is not None:
+            source = "class_weight" if w is None else "sample_weight times class_weight"
+            with np.errstate(over="ignore"):  # an overflow is reported below
+                w = class_weight[labels] if w is None else w * class_weight[labels]
+        if w is not None:
+            if not np.isfinite(w).all():
+                raise ValueError(f"the {what} weights ({source}) overflow; scale them down, only their ratios matter")
+            if not w.any():
+                where = f" on the {what} rows" + (" that validation_split left" if split else "")
+                raise ValueError(
+                    f"the {what} weights ({source}) are all zero{where}; at least one sample needs a weight > 0"
+                )
+            w = np.ldexp(w, -int(np.frexp(w.max())[1])).astype(dtype)
+        parts.append((X, Y, w))
+    return parts[0], parts[1]
 
 
 def _run(net, plan, lr0, restart=None):
@@ -235,18 +411,28 @@ def _run(net, plan, lr0, restart=None):
             history.lr.append(optimizer.lr)
         order = net.rng.permutation(n) if plan.shuffle else None
         if trainer is None:
-            loss, accuracy = reference_epoch(net, X, Y, plan.batch_size, optimizer, order)
-        else:
+            loss, accuracy = reference_epoch(net, X, Y, plan.batch_size, optimizer, order, plan.w)
+        elif plan.w is None:
             Yhat, Y_epoch = trainer.epoch(X, Y, order)
             hits = classes(Yhat) == (target_classes if order is None else target_classes[order])
             loss = mean_batch_loss(net.loss.per_sample(Yhat, Y_epoch), plan.batch_size)
             accuracy = int(hits.sum()) / n
+        else:
+            Yhat, Y_epoch = trainer.epoch(X, Y, order, plan.w)
+            hits = classes(Yhat) == (target_classes if order is None else target_classes[order])
+            w = plan.w if order is None else plan.w[order]
+            loss = mean_batch_loss(net.loss.per_sample(Yhat, Y_epoch), plan.batch_size, w)
+            accuracy = weighted_mean(hits, w.astype(np.float64))
         history.loss.append(loss)
         history.accuracy.append(accuracy)
         if val is not None:
-            Yhat = net.forward(val[0], check=False)
-            history.val_loss.append(net.loss.value(Yhat, val[1]))
-            history.val_accuracy.append(n_correct(Yhat, val[1]) / len(Yhat))
+            Xv, Yv, wv = val
+            Yhat = net.forward(Xv, check=False)
+            history.val_loss.append(net.loss.value(Yhat, Yv, wv))
+            if wv is None:
+                history.val_accuracy.append(n_correct(Yhat, Yv) / len(Yhat))
+            else:
+                history.val_accuracy.append(weighted_mean(classes(Yhat) == classes(Yv), wv.astype(np.float64)))
         patience_over = stopper is not None and stopper.update(epoch, history, net.parameters())
         if stopper is not None:
             history.best_epoch = stopper.best_epoch
