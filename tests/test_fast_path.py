@@ -56,6 +56,62 @@ def test_fast_path_equals_the_readable_path(hidden, out, loss):
         assert h_fast.accuracy == h_slow.accuracy and h_fast.val_accuracy == h_slow.val_accuracy, case
 
 
+# weights with zeros, so that batches of one sample with weight 0 (loss 0, gradient 0) occur too
+WEIGHTS = np.random.default_rng(3).uniform(0.1, 2, size=13)
+WEIGHTS[[2, 7]] = 0.0
+
+
+def train_weighted(fast, out, loss, batch_size, optimizer, dtype=np.float64, class_weight=None):
+    net = Network([Dense(4, 5, "tanh"), Dense(5, 4, "sigmoid"), Dense(4, 3, out)], loss=loss, seed=2)
+    history = net.fit(X, LABELS, epochs=3, batch_size=batch_size, optimizer=optimizer, sample_weight=WEIGHTS,
+                      class_weight=class_weight, validation_data=(X[:5], LABELS[:5], WEIGHTS[5:10]), dtype=dtype,
+                      fast=fast)
+    return net, history
+
+
+@pytest.mark.parametrize("blas", ["auto", "numpy"])  # direct BLAS calls (where this NumPy allows them) or NumPy alone
+@pytest.mark.parametrize(("out", "loss"), OUTPUTS)
+def test_fast_path_equals_the_readable_path_with_weights(out, loss, blas, monkeypatch):
+    monkeypatch.setenv("GLASSNET_BLAS", blas)
+    settings = [("sgd", None), ("sgd", {1: 3}), ("adam", {1: 3})]  # sgd: folded into the step; adam: step()
+    for batch_size, (name, class_weight) in itertools.product([1, 3, None], settings):
+        case = f"batch_size={batch_size} optimizer={name} class_weight={class_weight}"
+        fast, h_fast = train_weighted(True, out, loss, batch_size, OPTIMIZERS[name](), class_weight=class_weight)
+        slow, h_slow = train_weighted(False, out, loss, batch_size, OPTIMIZERS[name](), class_weight=class_weight)
+        for p, q in zip(fast.parameters(), slow.parameters()):
+            np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-13, err_msg=case)
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            np.testing.assert_allclose(getattr(h_fast, key), getattr(h_slow, key), rtol=1e-10, err_msg=case)
+    # the weights were used: unweighted training ends elsewhere
+    plain, _ = train(True, "tanh", out, loss, True, 3, SGD(0.05))
+    weighted, _ = train_weighted(True, out, loss, 3, SGD(0.05))
+    assert not np.allclose(plain.parameters()[-2], weighted.parameters()[-2])
+
+
+def test_fast_path_with_weights_in_float32_is_close_to_the_readable_path():
+    for batch_size in (1, 4, None):
+        fast, h_fast = train_weighted(True, "softmax", "cross_entropy", batch_size, Adam(0.01), np.float32)
+        slow, h_slow = train_weighted(False, "softmax", "cross_entropy", batch_size, Adam(0.01), np.float32)
+        assert fast.dtype == slow.dtype == np.float32
+        for p, q in zip(fast.parameters(), slow.parameters()):
+            np.testing.assert_allclose(p, q, rtol=2e-4, atol=2e-6)
+        np.testing.assert_allclose(h_fast.loss, h_slow.loss, rtol=2e-4)
+
+
+def test_a_weighted_epoch_equals_weighted_train_steps_batch_by_batch():
+    net = Network([Dense(4, 3, "tanh"), Dense(3, 3, "softmax")], seed=0)
+    twin = Network([Dense(4, 3, "tanh"), Dense(3, 3, "softmax")], seed=0)
+    Y = net.targets(LABELS, 13)
+    order = np.random.default_rng(5).permutation(13)
+    for blas in ("auto", None):
+        FastTrainer(net, SGD(0.2), batch_size=5, blas=blas).epoch(X, Y, order, sample_weight=WEIGHTS)
+        for start in range(0, 13, 5):
+            idx = order[start : start + 5]
+            twin.train_step(X[idx], Y[idx], SGD(0.2), sample_weight=WEIGHTS[idx])
+        for p, q in zip(net.parameters(), twin.parameters()):
+            np.testing.assert_allclose(p, q, rtol=1e-12)
+
+
 @pytest.mark.parametrize("batch_size", [1, 4, None])
 def test_fast_path_without_shuffling_and_in_float32(batch_size):
     for dtype, rtol in ((np.float64, 1e-10), (np.float32, 2e-4)):
