@@ -25,7 +25,7 @@ def describe(value) -> str:
     return f"{text} ({type(value).__name__})"
 
 
-def _is_finite(value) -> bool:
+def is_finite(value) -> bool:
     """``math.isfinite`` for any real number, False for an integer too large for a float."""
     try:
         return math.isfinite(value)
@@ -37,7 +37,7 @@ def finite_number(name: str, value) -> float:
     """Return ``value`` as a float if it is a finite real number (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a finite number, got {describe(value)}")
-    if not _is_finite(value):
+    if not is_finite(value):
         raise ValueError(f"{name} must be a finite number, got {describe(value)}")
     return float(value)
 
@@ -48,7 +48,7 @@ def positive_number(name: str, value, *, integer: bool = False, allow_zero: bool
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a number"
         raise TypeError(f"{name} must be {what}, got {describe(value)}")
-    if not _is_finite(value) or value < 0 or (value == 0 and not allow_zero):
+    if not is_finite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         shown = describe(value) if len(repr(value)) > 60 else repr(value)
         raise ValueError(f"{name} must be a finite number {bound}, got {shown}")

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from glassnet.checks import describe, finite_number, positive_number
+from glassnet.checks import describe, finite_number, is_finite, positive_number
 from glassnet.registry import Configurable, Registry
 
 
@@ -41,10 +41,12 @@ class Uniform(Initializer):
     settings = ("low", "high")
 
     def __init__(self, low=-0.05, high=0.05):
-        low, high = finite_number("low", low), finite_number("high", high)
-        if low >= high:
-            raise ValueError(f"Uniform needs low < high, got low={low!r}, high={high!r}")
-        self.low, self.high = low, high
+        for name, value in (("low", low), ("high", high)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{name} must be a finite number, got {describe(value)}")
+        if not (is_finite(low) and is_finite(high)) or low >= high:
+            raise ValueError(f"Uniform needs finite low < high, got low={low!r:.40}, high={high!r:.40}")
+        self.low, self.high = float(low), float(high)
 
     def __call__(self, shape, rng):
         return rng.uniform(self.low, self.high, size=shape)

@@ -60,8 +60,8 @@ def save(net, path, history=None):
         The file to write (``.safetensors`` by convention). Its directory must
         exist; an existing file is replaced only once the new one is complete.
     history : History, optional
-        The training history to store. Defaults to ``net.history`` when the
-        network has one (a loaded model), so load-then-save keeps it.
+        The training history to store. Defaults to ``net.history``: the last
+        ``fit``'s, or the one a loaded model came with.
 
     Examples
     --------

@@ -53,6 +53,10 @@ class Network:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Dense):
                 raise TypeError(f"layers[{i}] must be a Dense layer, got {describe(layer)}")
+            # a layer keeps its own X, Z, A for backward, so one object cannot stand in two places
+            first = next(j for j, other in enumerate(layers) if other is layer)
+            if first < i:
+                raise ValueError(f"layers[{i}] is the same Dense object as layers[{first}]; make a new Dense for each")
         for i, (a, b) in enumerate(zip(layers, layers[1:])):
             if a.n_out != b.n_in:
                 raise ValueError(
@@ -80,6 +84,8 @@ class Network:
         # Facts about the model as plain JSON data, saved with it (the CLI records
         # where the training data came from and how it was split).
         self.notes = {}
+        # The History of the last fit (or the one a model file holds), saved with the model.
+        self.history = None
         if seed is None:
             self.rng = np.random.default_rng()
         else:

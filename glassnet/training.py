@@ -293,11 +293,14 @@ def fit(
     try:
         if restarts == 1:
             net.cast(dtype)
-            return _run(net, plan, lr0)[0]
-        return _best_of(net, restarts, plan, lr0, dtype)
+            history = _run(net, plan, lr0)[0]
+        else:
+            history = _best_of(net, restarts, plan, lr0, dtype)
     finally:
         if schedule is not None:
             optimizer.lr = lr0
+    net.history = history  # what a save without history= records: the training of the weights it holds
+    return history
 
 
 def _float_dtype(dtype) -> np.dtype:

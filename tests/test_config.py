@@ -286,3 +286,31 @@ def test_a_bad_adam_state_is_refused_when_it_is_read():
 def test_bad_settings_get_messages_that_name_them(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def test_one_dense_object_cannot_stand_in_two_places():
+    d = Dense(3, 3, "tanh")
+    with pytest.raises(ValueError, match=r"layers\[1\] is the same Dense object as layers\[0\]"):
+        Network([d, d, Dense(3, 2, "softmax")])
+
+
+def test_a_model_file_records_the_training_of_the_weights_it_holds(tmp_path):
+    net = custom_net()
+    net.fit(X, y, epochs=3, lr=0.1)
+    net.save(tmp_path / "a.safetensors")
+    loaded = io.load(tmp_path / "a.safetensors")
+    assert loaded.history.epochs == 3
+    again = loaded.fit(X, y, epochs=7, lr=0.1)
+    loaded.save(tmp_path / "b.safetensors")
+    assert io.inspect(tmp_path / "b.safetensors")["training"]["epochs"] == 7
+    assert io.load(tmp_path / "b.safetensors").history.loss == again.loss
+
+
+def test_network_fit_takes_exactly_the_arguments_of_training_fit():
+    import inspect
+
+    from glassnet import training
+
+    ours = list(inspect.signature(Network.fit).parameters.values())[1:]
+    theirs = list(inspect.signature(training.fit).parameters.values())[1:]
+    assert [(p.name, p.kind, p.default) for p in ours] == [(p.name, p.kind, p.default) for p in theirs]

@@ -186,7 +186,7 @@ def test_train_step_refuses_an_optimizer_without_step():
 
 
 @pytest.mark.parametrize(
-    "value", [X_OK, (X_OK,), (X_OK, Y_OK, Y_OK), "data", 3], ids=["array", "one item", "three items", "str", "int"]
+    "value", [X_OK, (X_OK,), (X_OK, Y_OK, Y_OK, Y_OK), "data", 3], ids=["array", "one item", "four items", "str", "int"]
 )
 def test_validation_data_must_be_a_pair(value):
     with pytest.raises(TypeError, match="validation_data must be a pair"):
