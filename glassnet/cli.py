@@ -352,7 +352,18 @@ def cmd_tutorial(args):
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
-        print(result.text())
+        print(result.text(width=text_width()))
+
+
+def text_width(minimum=40):
+    """Columns to wrap prose to: the terminal's width, or 80 when stdout is not a terminal (a pipe, a file).
+
+    Never below ``minimum``, where hanging indents would leave no room for words.
+    """
+    import shutil
+
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 80
+    return max(width, minimum)
 
 
 # ------------------------------------------------------------------ datasets
@@ -497,7 +508,7 @@ def digits_demo(quiet=False, epochs=30, seed=0):
 def cmd_demo(args):
     from glassnet.tutorials import stairs
 
-    print("glassnet demo, part 1: one training step of the stairs worked example (GormAnalysis)")
+    print("glassnet demo, part 1: Ben Gorman's stairs worked example, forward pass and loss")
     print("-" * 78)
     net, X, Y = stairs.worked_example()
     trace = glassnet.trace_step(net, X, Y, lr=0.1)
@@ -613,7 +624,7 @@ def build_parser():
     q.add_argument("--force", action="store_true", help="replace PATH if it exists")
     p.set_defaults(run=cmd_datasets)
 
-    p = sub.add_parser("experiment", help="rerun the experiments of Rashid's book (seed 002) and plot them")
+    p = sub.add_parser("experiment", help="rerun experiments of Tariq Rashid's Make Your Own Neural Network")
     p.add_argument("name", choices=["iris-slope", "rashid-grid"],
                    help="iris-slope: the slope-only line on 2-class iris; rashid-grid: accuracy vs lr, epochs, "
                         "hidden nodes on digits")

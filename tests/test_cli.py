@@ -14,6 +14,7 @@ import pytest
 import glassnet
 from glassnet import datasets, tutorials
 from glassnet.cli import main, progress_bar
+from glassnet.tutorials import Prose, wrap
 
 
 def run_cli(*args):
@@ -129,6 +130,77 @@ def test_rashid_recipe_options_reach_the_tutorial(capsys):
     assert (recipe["epochs"], recipe["hidden"], recipe["lr"]) == (2, 20, 0.3)
     expected = tutorials.run("rashid", epochs=2, hidden=20, lr=0.3).data["recipe"]["performance"]
     assert recipe["performance"] == expected
+
+
+# ------------------------------------------------------------------ tutorial text
+def capture_tutorial(monkeypatch):
+    """Make ``glassnet tutorial`` keep the result it prints in the returned list."""
+    kept = []
+    run = tutorials.run
+
+    def keep(*args, **kwargs):
+        kept.append(run(*args, **kwargs))
+        return kept[-1]
+
+    monkeypatch.setattr(tutorials, "run", keep)
+    return kept
+
+
+def verbatim_lines(result):
+    """Lines of the parts that are printed as they are: matrices, tables, formulas, traces."""
+    return {line for _, parts in result.sections for part in parts if isinstance(part, str)
+            for line in part.splitlines()}
+
+
+@pytest.mark.parametrize("name", sorted(tutorials.TUTORIALS))
+def test_tutorial_prose_is_wrapped_to_80_columns_when_stdout_is_not_a_terminal(name, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # a terminal's width does not apply to a pipe
+    kept = capture_tutorial(monkeypatch)
+    options = ["--hidden", "8", "--epochs", "1"] if name == "rashid" else []
+    assert main(["tutorial", name, "--trace", *options]) == 0
+    out = capsys.readouterr().out
+    [result] = kept
+    unwrapped = result.text()
+    verbatim = verbatim_lines(result)
+    assert any(len(line) > 80 and line not in verbatim for line in unwrapped.splitlines())  # there was work to do
+    too_long = [line for line in out.splitlines() if len(line) > 80 and line not in verbatim]
+    assert too_long == []
+    assert out.split() == unwrapped.split()  # the same words in the same order: only line breaks moved
+    for line in verbatim:
+        assert line in out.splitlines()  # matrices, tables and formulas are never wrapped
+    # the source is named by author and title (not as "seed 00N", which reads like a --seed)
+    title = tutorials.TUTORIALS[name]
+    head = f"{title}\n{'=' * len(title)}\nRebuilt with glassnet from {tutorials.SOURCES[name]}."
+    assert out.split()[:len(head.split())] == head.split()
+    assert not re.search(r"seed 00\d|the seed's|[Tt]he seed (prints|keeps|gives|describes)", out)
+
+
+def test_tutorial_prose_follows_the_terminal_width(capsys, monkeypatch):
+    kept = capture_tutorial(monkeypatch)
+    for columns, width in (("60", 60), ("10", 40)):  # never narrower than 40 columns
+        terminal = FakeTerminal()
+        monkeypatch.setattr(sys, "stdout", terminal)
+        monkeypatch.setenv("COLUMNS", columns)
+        assert main(["tutorial", "sandhu"]) == 0
+        verbatim = verbatim_lines(kept[-1])
+        lines = terminal.getvalue().splitlines()
+        assert max(len(line) for line in lines if line not in verbatim) == width
+        assert terminal.getvalue() == kept[-1].text(width) + "\n"
+
+
+def test_wrap_keeps_indents_and_words():
+    text = "  indented words " + "x" * 50 + "\nshort"
+    assert wrap(text, 20) == ["  indented words", "  " + "x" * 50, "short"]  # a long word stays whole
+    assert wrap(text) == text.split("\n")
+    assert wrap("a b c d e f", 5, indent=">") == ["a b c", ">d e", ">f"]
+    assert Prose("one two three").lines(8) == ["one two", "three"]
+
+
+def test_tutorial_json_names_the_source(capsys):
+    assert main(["tutorial", "desai", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["title"], doc["source"]) == (tutorials.TUTORIALS["desai"], tutorials.SOURCES["desai"])
+    assert doc["source"] == 'Shubhang Desai, "A soft introduction to neural networks"'
 
 
 # ------------------------------------------------------------------ glassnet datasets

@@ -387,3 +387,14 @@ def test_parse_readme_finds_sections_outputs_and_unclosed_blocks():
             parse_readme(hidden)
     prose_between = parse_readme("```python\nprint(1)\n```\nsome words\n```text\n1\n```\n")
     assert prose_between[0].output is None and not prose_between[1].follows_python
+
+
+def test_readme_names_the_tutorials_sources_by_author_and_title():
+    """Not as "seed 000" to "seed 003", which reads like a --seed."""
+    from glassnet import tutorials
+
+    text = README.read_text(encoding="utf-8")
+    assert "seed 00" not in text
+    for source in tutorials.SOURCES.values():
+        author, _, title = source.partition(", ")
+        assert author in text and title.split('"')[1] in text, source

@@ -1,4 +1,4 @@
-"""The Desai tutorial (seed 003): softmax regression on the 16-row table."""
+"""Shubhang Desai's tutorial (A soft introduction to neural networks): softmax regression on the 16-row table."""
 
 import json
 

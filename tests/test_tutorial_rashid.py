@@ -1,4 +1,4 @@
-"""Rashid's tutorial (seed 002): every printed number, the update rules and the MNIST-CSV reader."""
+"""Tariq Rashid's Make Your Own Neural Network: every printed number, the update rules and the MNIST-CSV reader."""
 
 import json
 import math

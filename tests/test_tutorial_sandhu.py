@@ -1,4 +1,4 @@
-"""Sandhu's tutorial (seed 001): glassnet's four steps against a separate column-vector NumPy version."""
+"""Angad Sandhu's tutorial: glassnet's four steps against a separate column-vector NumPy version."""
 
 import json
 

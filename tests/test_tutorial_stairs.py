@@ -1,4 +1,4 @@
-"""The stairs tutorial (seed 000): every printed number, the gradients it leaves out, and training."""
+"""Ben Gorman's stairs worked example: every printed number, the gradients it leaves out, and training."""
 
 import json
 

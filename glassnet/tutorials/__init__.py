@@ -3,19 +3,58 @@
 Each tutorial module has ``run(trace=False, **options) -> TutorialResult``. A
 result holds text sections for people, ``data`` for machines (matrices under
 the tutorial's own symbols) and the tutorial's errata.
+
+A section is a list of parts: explanatory text is marked as ``Prose`` and is
+wrapped to the reader's width by ``TutorialResult.text(width)``; every other
+part (a matrix, a table, a formula, a trace) is printed as it is.
 """
 
 from __future__ import annotations
 
 import importlib
+import textwrap
 from dataclasses import dataclass, field
 
 TUTORIALS = {
-    "stairs": "The stairs worked example (GormAnalysis, seed 000)",
-    "sandhu": "A 1-4-3-1 network step by step (Sandhu, seed 001)",
-    "rashid": "Make Your Own Neural Network (Rashid, seed 002)",
-    "desai": "A soft introduction: softmax regression on 16 rows (Desai, seed 003)",
+    "stairs": "The stairs worked example",
+    "sandhu": "A 1-4-3-1 network step by step",
+    "rashid": "From a bug classifier to MNIST",
+    "desai": "Softmax regression on 16 rows",
 }
+# What each tutorial rebuilds: author and title of the text it follows.
+SOURCES = {
+    "stairs": 'Ben Gorman (GormAnalysis), "Introduction to Neural Networks, Part 2: A Worked Example"',
+    "sandhu": 'Angad Sandhu, "Understanding neural networks using an example"',
+    "rashid": 'Tariq Rashid, "Make Your Own Neural Network" (the book)',
+    "desai": 'Shubhang Desai, "A soft introduction to neural networks"',
+}
+
+
+@dataclass(frozen=True)
+class Prose:
+    """Explanatory text of a section: each line is a paragraph, wrapped when the result is printed."""
+
+    text: str
+
+    def lines(self, width=None) -> list:
+        return wrap(self.text, width)
+
+
+def wrap(text, width=None, indent=None) -> list:
+    """``text``'s lines, each wrapped to ``width`` columns (None: as they are).
+
+    A continuation line starts with ``indent``, by default the wrapped line's own
+    leading spaces. Words are never split, so a word longer than the width stays whole.
+    """
+    out = []
+    for line in text.split("\n"):
+        if width is None or len(line) <= width:
+            out.append(line)
+            continue
+        hanging = indent if indent is not None else line[: len(line) - len(line.lstrip(" "))]
+        out += textwrap.wrap(line, width, subsequent_indent=hanging, break_long_words=False,
+                             break_on_hyphens=False)
+    return out
 
 
 @dataclass
@@ -32,28 +71,50 @@ class Erratum:
 
 @dataclass
 class TutorialResult:
+    """What a tutorial run produced: text sections for people, ``data`` and errata for machines and people.
+
+    ``title`` and ``source`` default to the tutorial's entries in ``TUTORIALS`` and ``SOURCES``.
+    """
+
     name: str
-    title: str
-    sections: list = field(default_factory=list)  # (heading, text) pairs
+    title: str = ""
+    sections: list = field(default_factory=list)  # (heading, parts) pairs; a part is a str or Prose
     data: dict = field(default_factory=dict)  # JSON-ready numbers, tutorial's symbols
     errata: list = field(default_factory=list)  # Erratum objects
+    source: str = ""
 
-    def add(self, heading, text):
-        self.sections.append((heading, text))
+    def __post_init__(self):
+        self.title = self.title or TUTORIALS.get(self.name, self.name)
+        self.source = self.source or SOURCES.get(self.name, "")
 
-    def text(self) -> str:
+    def add(self, heading, *parts):
+        """A section: its parts are printed one after the other, each starting on a new line.
+
+        A ``Prose`` part is wrapped to the output's width; a str part (a matrix, a table, a
+        formula) is printed as it is. An empty str gives a blank line.
+        """
+        self.sections.append((heading, parts))
+
+    def text(self, width=None) -> str:
+        """The whole tutorial as text; prose, headings and errata wrapped to ``width`` columns (None: unwrapped)."""
         out = [self.title, "=" * len(self.title)]
-        for heading, body in self.sections:
-            out += ["", f"-- {heading} --", body]
+        if self.source:
+            out += wrap(f"Rebuilt with glassnet from {self.source}.", width)
+        for heading, parts in self.sections:
+            out += ["", *wrap(f"-- {heading} --", width, indent="   ")]
+            for part in parts:
+                out += part.lines(width) if isinstance(part, Prose) else [part]
         out += ["", "-- Errata --"]
         for i, e in enumerate(self.errata, 1):
-            out.append(f"{i}. {e.where}: {e.says}\n   glassnet: {e.fix}")
+            out += wrap(f"{i}. {e.where}: {e.says}", width, indent="   ")
+            out += wrap(f"   glassnet: {e.fix}", width, indent=" " * len("   glassnet: "))
         return "\n".join(out)
 
     def as_dict(self) -> dict:
         return {
             "tutorial": self.name,
             "title": self.title,
+            "source": self.source,
             "results": self.data,
             "errata": [e.as_dict() for e in self.errata],
         }

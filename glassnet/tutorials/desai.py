@@ -1,4 +1,4 @@
-"""Desai's soft introduction (seed 003) on glassnet: softmax regression on 16 rows.
+"""Shubhang Desai's *A soft introduction to neural networks* on glassnet: softmax regression on 16 rows.
 
 One ``Dense(4, 2, "softmax")`` layer with cross entropy, trained by SGD on
 random minibatches of 4 of the 8 training rows, as the tutorial's loop does.
@@ -11,7 +11,7 @@ import numpy as np
 import glassnet
 from glassnet import datasets
 from glassnet.checks import positive_number
-from glassnet.tutorials import TUTORIALS, Erratum, TutorialResult
+from glassnet.tutorials import Erratum, Prose, TutorialResult
 
 STATED_ALPHA = 0.01  # the tutorial's learning rate, applied to a summed gradient
 BATCH = 4
@@ -20,12 +20,12 @@ SPLITS = {"train": slice(0, 8), "validation": slice(8, 12), "test": slice(12, 16
 
 GLOSSARY = """\
 tutorial            glassnet                  meaning
-X, y                datasets.toy16()          16 rows of 4 binary features; the label equals the third feature
-W (4x2), b (2)      Dense(4, 2).W, .b         the only layer: W from N(0, 1), b zeros
+X, y                datasets.toy16()          16 rows; label = 3rd of 4 features
+W (4x2), b (2)      Dense(4, 2).W, .b         the only layer: W ~ N(0, 1), b = 0
 linear(input)       Z = X @ W + b             one score per class
-softmax, "norm"     A = softmax(Z) = Yhat     scores turned into class probabilities
-loss                loss (cross_entropy)      mean over the batch of -log(probability of the true class)
-dloss               dZ = (Yhat - Y) / N       gradient at the scores (glassnet keeps the 1/N of the mean)
+softmax, "norm"     A = softmax(Z) = Yhat     scores to class probabilities
+loss                loss (cross_entropy)      batch mean of -log(P(true class))
+dloss               dZ = (Yhat - Y) / N       gradient at the scores (mean: 1/N)
 dW, db              dW = X.T @ dZ, db         gradients of the parameters
 alpha (1e-2)        SGD(lr)                   step size"""
 
@@ -62,10 +62,12 @@ def _train(lr, seed, iterations, trace=False):
 def _table(log, literal):
     """One line per validation check; the 100-iteration minibatch scores go into the data."""
     batch, val_literal = dict(log["train_accuracy"]), dict(literal["val_accuracy"])
-    lines = [f"iteration  minibatch acc  mean of last 5  validation acc  validation acc at lr {literal['lr']:g}"]
+    last = f"val. acc at lr {literal['lr']:g}"
+    lines = [f"iteration  minibatch acc  mean of last 5  validation acc  {last}"]
     for i, val in log["val_accuracy"]:
         recent = [batch[j] for j in range(i - 400, i + 1, 100) if j in batch]
-        lines.append(f"{i:>9}  {batch[i]:>13.2f}  {np.mean(recent):>14.2f}  {val:>14.2f}  {val_literal[i]:>25.2f}")
+        lines.append(f"{i:>9}  {batch[i]:>13.2f}  {np.mean(recent):>14.2f}  {val:>14.2f}  "
+                     f"{val_literal[i]:>{len(last)}.2f}")
     return "\n".join(lines)
 
 
@@ -97,28 +99,35 @@ def run(trace=False, seed=0, lr=4 * STATED_ALPHA, iterations=ITERATIONS) -> Tuto
         Number of minibatch updates.
     """
     iterations = positive_number("iterations", iterations, integer=True)
-    result = TutorialResult("desai", TUTORIALS["desai"])
+    result = TutorialResult("desai")
     result.add("Glossary", GLOSSARY)
     log, first_step = _train(lr, seed, iterations, trace)
     literal, _ = _train(STATED_ALPHA, seed, iterations)
     result.add(
         "Set-up",
-        "Rows 0-7 train, 8-11 validate, 12-15 test. There is no hidden layer: one Dense(4, 2, 'softmax') layer is "
-        "softmax regression. Each iteration draws 4 training rows at random (a row may come twice) and takes one "
-        f"SGD step. The tutorial's update is W -= {STATED_ALPHA} * dW with dW summed over the 4 rows; glassnet's "
-        f"loss is the mean over the batch, so its gradient is a quarter of that and the same step is "
-        f"SGD({4 * STATED_ALPHA:g}). This run uses lr = {lr:g}, seed {seed}.\n\n"
-        + glassnet.format_matrix(np.array(log["W_start"]), "W at the start"),
+        Prose("Rows 0-7 train, 8-11 validate, 12-15 test. There is no hidden layer: one Dense(4, 2, 'softmax') "
+              "layer is softmax regression. Each iteration draws 4 training rows at random (a row may come twice) and "
+              f"takes one SGD step. The tutorial's update is W -= {STATED_ALPHA} * dW with dW summed over the 4 rows; "
+              "glassnet's loss is the mean over the batch, so its gradient is a quarter of that and the same step is "
+              f"SGD({4 * STATED_ALPHA:g}). This run uses lr = {lr:g}, seed {seed}."),
+        "",
+        glassnet.format_matrix(np.array(log["W_start"]), "W at the start"),
     )
     result.add(
         f"Training ({iterations} iterations)",
-        "'minibatch acc' is what the tutorial prints as training accuracy: the 4-row batch of that iteration, "
-        "scored before its update; 'mean of last 5' averages it over the last 5 checks (every 100 iterations). "
-        "Validation accuracy is measured after the update. The last column repeats the run with the tutorial's "
-        f"alpha {STATED_ALPHA} on glassnet's mean loss, a step 4 times smaller.\n\n" + _table(log, literal)
-        + f"\n\ntest accuracy at the end: {log['test_accuracy']:.2f}\n\n"
-        + glassnet.format_matrix(np.array(log["W"]), "W") + "\n" + glassnet.format_matrix(np.array(log["b"]), "b")
-        + f"\n\nAt lr {STATED_ALPHA:g} on the mean loss: test accuracy {literal['test_accuracy']:.2f}.",
+        Prose("'minibatch acc' is what the tutorial prints as training accuracy: the 4-row batch of that "
+              "iteration, scored before its update; 'mean of last 5' averages it over the last 5 checks (every 100 "
+              "iterations). Validation accuracy is measured after the update. The last column repeats the run with "
+              f"the tutorial's alpha {STATED_ALPHA} on glassnet's mean loss, a step 4 times smaller."),
+        "",
+        _table(log, literal),
+        "",
+        Prose(f"test accuracy at the end: {log['test_accuracy']:.2f}"),
+        "",
+        glassnet.format_matrix(np.array(log["W"]), "W"),
+        glassnet.format_matrix(np.array(log["b"]), "b"),
+        "",
+        Prose(f"At lr {STATED_ALPHA:g} on the mean loss: test accuracy {literal['test_accuracy']:.2f}."),
     )
     overlaps = _overlaps()
     result.data.update(glossary=GLOSSARY, seed=seed, iterations=iterations, batch_size=BATCH, **log,

@@ -1,4 +1,4 @@
-"""Rashid, *Make Your Own Neural Network* (seed 002), rebuilt on glassnet.
+"""Tariq Rashid, *Make Your Own Neural Network*, rebuilt on glassnet.
 
 Sections, in the book's order: the bug classifier ``y = A x``; signals through
 a 2-node layer; the 3-layer matrix example; back-propagating errors; one weight
@@ -19,7 +19,7 @@ from glassnet.checks import positive_number
 from glassnet.data import mnist
 from glassnet.models import rashid_network
 from glassnet.preprocessing import RashidScale, rashid_targets
-from glassnet.tutorials import Erratum, TutorialResult
+from glassnet.tutorials import Erratum, Prose, TutorialResult
 
 fm = glassnet.format_matrix
 fn = glassnet.format_number
@@ -28,11 +28,11 @@ GLOSSARY = """\
 Rashid keeps one sample as a column and puts the weights into a node on a row;
 glassnet keeps samples as rows:
     I (column of inputs)              X (one row)
-    W_input_hidden, W_hidden_output   W1.T, W2.T  (Rashid's W is glassnet's W transposed)
+    W_input_hidden, W_hidden_output   W1.T, W2.T (Rashid's W = glassnet's W.T)
     X = W . I                         Z = X @ W   (the same numbers, transposed)
     O = sigmoid(X)                    A = sigmoid(Z)
     w_jk (node j -> node k)           W[j, k]
-    E = T - O                         -(Yhat - Y) = minus dL/dYhat for one sample
+    E = T - O                         -(Yhat - Y) = -dL/dYhat for one sample
     learning rate (L, alpha)          lr"""
 
 
@@ -75,44 +75,44 @@ def _bug_classifier():
         return ["below" if length < A * w else "above" for w, length in zip(widths, lengths)]
 
     names = [datasets.BUG_CLASSES[k] for k in y]
-    lines = [
-        "Training data (glassnet.datasets.bugs()):",
+    parts = [
+        Prose("Training data (glassnet.datasets.bugs()):"),
         *(f"  {n:<11} width {w:.1f}  length {h:.1f}  target t = {t:.1f}"
           for n, w, h, t in zip(names, widths, lengths, targets)),
-        "The targets are 0.1 inside the gap between the two bugs (1.0 + 0.1 and 3.0 - 0.1), so the",
-        "line is asked to pass just above the ladybird and just below the caterpillar. The seed gives",
-        "the 1.1 without saying why.",
+        Prose("The targets are 0.1 inside the gap between the two bugs (1.0 + 0.1 and 3.0 - 0.1), so the line is "
+              "asked to pass just above the ladybird and just below the caterpillar. The book gives the 1.1 "
+              "without saying why."),
         "",
-        f"Start with A = 0.25 and learning rate L = {L}. Rashid's rule: E = t - y, dA = L * E / x.",
+        Prose(f"Start with A = 0.25 and learning rate L = {L}. Rashid's rule: E = t - y, dA = L * E / x."),
     ]
     for t, n, (y_hat, E, dA), A_new in zip(targets, names, rows, A_path[1:]):
-        lines.append(
-            f"  {n:<11} y = A x = {fn(y_hat)}  E = {fn(t)} - {fn(y_hat)} = {fn(E)}  "
-            f"dA = {fn(dA)}  A -> {fn(A_new)}"
+        parts.append(
+            f"  {n:<11} y = A x = {fn(y_hat)}  E = {fn(t)} - {fn(y_hat)} = {fn(E)}\n"
+            f"  {'':<11} dA = {fn(dA)}  A -> {fn(A_new)}"
         )
-    lines += [
-        f"Final line y = {fn(A_path[-1])} x: the ladybird is {sides(A_path[-1])[0]} it, "
-        f"the caterpillar {sides(A_path[-1])[1]} it.",
+    parts += [
+        Prose(f"Final line y = {fn(A_path[-1])} x: the ladybird is {sides(A_path[-1])[0]} it, "
+              f"the caterpillar {sides(A_path[-1])[1]} it."),
         "",
-        "Why dividing by x: with L = 1 the rule gives (A + dA) x = A x + E = t, so the new line passes",
-        "exactly through the target, and only the last example counts:",
-        f"A goes {fn(A_full[1])} then {fn(A_full[2])} = 2.9 / 1.0. That line still has the caterpillar above it,",
-        "but only by 0.1: it is fitted to the last example. The moderation L < 1 keeps part of what earlier",
-        "examples taught.",
+        Prose("Why dividing by x: with L = 1 the rule gives (A + dA) x = A x + E = t, so the new line passes "
+              "exactly through the target, and only the last example counts: "
+              f"A goes {fn(A_full[1])} then {fn(A_full[2])} = 2.9 / 1.0. That line still has the caterpillar above "
+              "it, but only by 0.1: it is fitted to the last example. The moderation L < 1 keeps part of what "
+              "earlier examples taught."),
         "",
-        "This rule is not a gradient step. For the error 1/2 (t - A x)^2 the slope is dE/dA = -E x, so",
-        "gradient descent adds L * E * x (it multiplies by x where Rashid divides). glassnet, with a",
-        f"1-input linear Dense layer, squared_error and SGD(lr={L}), does the gradient step:",
-        f"  A: {' -> '.join(fn(a) for a in A_grad)}  (line y = {fn(A_grad[-1])} x: ladybird "
-        f"{sides(A_grad[-1])[0]}, caterpillar {sides(A_grad[-1])[1]})",
-        "Both rules move A the same way (the sign of E); they differ in how far.",
+        Prose("This rule is not a gradient step. For the error 1/2 (t - A x)^2 the slope is dE/dA = -E x, so "
+              "gradient descent adds L * E * x (it multiplies by x where Rashid divides). glassnet, with a "
+              f"1-input linear Dense layer, squared_error and SGD(lr={L}), does the gradient step:"),
+        f"  A: {' -> '.join(fn(a) for a in A_grad)}",
+        Prose(f"  (line y = {fn(A_grad[-1])} x: ladybird {sides(A_grad[-1])[0]}, caterpillar {sides(A_grad[-1])[1]})"),
+        Prose("Both rules move A the same way (the sign of E); they differ in how far."),
     ]
     data = {
         "x": widths.tolist(), "t": targets.tolist(), "L": L, "A": A_path.tolist(),
         "y": [r[0] for r in rows], "E": [r[1] for r in rows], "dA": [r[2] for r in rows],
         "A_unmoderated": A_full.tolist(), "A_gradient": A_grad,
     }
-    return "\n".join(lines), data
+    return parts, data
 
 
 # ----------------------------------------------------------------- section 2
@@ -124,21 +124,21 @@ def _two_node():
     X = layer.Z
     X_rashid = W.T @ I.T  # Rashid's column view: X = W . I
     e = np.exp(-X[0, 1])
-    text = "\n".join([
-        "Inputs 1.0 and 0.5; w11 = 0.9, w12 = 0.2, w21 = 0.3, w22 = 0.8 (w_ij: input i -> node j).",
-        "glassnet, one sample per row, Z = X @ W:",
+    parts = [
+        Prose("Inputs 1.0 and 0.5; w11 = 0.9, w12 = 0.2, w21 = 0.3, w22 = 0.8 (w_ij: input i -> node j)."),
+        Prose("glassnet, one sample per row, Z = X @ W:"),
         fm(I, "X"), fm(W, "W"), fm(X, "Z"), fm(O, "A"),
-        "Rashid, one sample per column, X = W . I, with his W = glassnet's W.T (rows = receiving nodes):",
+        Prose("Rashid, one sample per column, X = W . I, with his W = glassnet's W.T (rows = receiving nodes):"),
         fm(W.T, "W"), fm(I.T, "I"), fm(X_rashid, "X"), fm(_sigmoid(X_rashid), "O"),
-        "Same numbers, transposed. Node 2 by hand: x = 1.0*0.2 + 0.5*0.8 = 0.6,",
-        f"e^-0.6 = {fn(e, 4)}, y = 1/(1 + {fn(e, 4)}) = 1/{fn(1 + e, 4)} = {fn(O[0, 1], 4)} "
-        f"({fn(O[0, 1])} to 5 decimals).",
-    ])
+        Prose("Same numbers, transposed. Node 2 by hand: x = 1.0*0.2 + 0.5*0.8 = 0.6, "
+              f"e^-0.6 = {fn(e, 4)}, y = 1/(1 + {fn(e, 4)}) = 1/{fn(1 + e, 4)} = {fn(O[0, 1], 4)} "
+              f"({fn(O[0, 1])} to 5 decimals)."),
+    ]
     data = {
         "I": I[0].tolist(), "W": W.T.tolist(), "W_glassnet": W.tolist(), "X": X[0].tolist(),
         "O": O[0].tolist(), "exp_minus_x2": float(e),
     }
-    return text, data
+    return parts, data
 
 
 # ----------------------------------------------------------------- section 3
@@ -165,27 +165,27 @@ def _three_layer():
     X_output = W_HIDDEN_OUTPUT @ O_hidden
     O_rounded = np.round(O_hidden, 3)
     X_book = W_HIDDEN_OUTPUT @ O_rounded
-    text = "\n".join([
-        "Input I and the book's weights (Rashid's layout: one row per receiving node):",
+    parts = [
+        Prose("Input I and the book's weights (Rashid's layout: one row per receiving node):"),
         fm(I3.T, "I"), fm(W_INPUT_HIDDEN, "W_input_hidden"), fm(W_HIDDEN_OUTPUT, "W_hidden_output"),
-        "Rashid: X_hidden = W_input_hidden . I, O_hidden = sigmoid(X_hidden), and again for the output:",
+        Prose("Rashid: X_hidden = W_input_hidden . I, O_hidden = sigmoid(X_hidden), and again for the output:"),
         fm(X_hidden, "X_hidden"), fm(O_hidden, "O_hidden"), fm(X_output, "X_output"),
         fm(_sigmoid(X_output), "O_output"),
-        "glassnet (Dense layers with W1 = W_input_hidden.T, W2 = W_hidden_output.T) gives the same rows:",
+        Prose("glassnet (Dense layers with W1 = W_input_hidden.T, W2 = W_hidden_output.T) gives the same rows:"),
         fm(hidden.Z, "Z1"), fm(hidden.A, "A1"), fm(output.Z, "Z2"), fm(output.A, "A2"),
-        "The book prints X_output = 0.975, 0.888, 1.254 and O_output = 0.726, 0.708, 0.778 (the seed keeps",
-        "only the heading). Those figures come out when the hidden outputs are first rounded to 3 decimals;",
-        "the exact values differ in the last digit:",
+        Prose("The book prints X_output = 0.975, 0.888, 1.254 and O_output = 0.726, 0.708, 0.778. Those figures "
+              "come out when the hidden outputs are first rounded to 3 decimals; the exact values differ in the "
+              "last digit:"),
         fm(O_rounded.T, "O_hidden rounded", 3), fm(X_book.T, "W_hidden_output . O_hidden rounded", 4),
         fm(_sigmoid(X_book).T, "sigmoid of that", 4),
-    ])
+    ]
     data = {
         "I": I3[0].tolist(), "W_input_hidden": W_INPUT_HIDDEN.tolist(), "W_hidden_output": W_HIDDEN_OUTPUT.tolist(),
         "X_hidden": hidden.Z[0].tolist(), "O_hidden": hidden.A[0].tolist(),
         "X_output": output.Z[0].tolist(), "O_output": output.A[0].tolist(),
         "X_output_from_rounded": X_book[:, 0].tolist(), "O_output_from_rounded": _sigmoid(X_book)[:, 0].tolist(),
     }
-    return text, data
+    return parts, data
 
 
 # ----------------------------------------------------------------- section 4
@@ -202,28 +202,28 @@ def _backpropagating_errors():
     layer = glassnet.Dense(2, 2, "linear", bias=False, init=W)
     layer.forward(np.ones((1, 2)))
     e_matrix = layer.backward(dA=e)
-    text = "\n".join([
-        "Output errors e1 = 0.8, e2 = 0.5; links hidden j -> output k: w11 = 2.0, w21 = 3.0 (into output 1),",
-        "w12 = 1.0, w22 = 4.0 (into output 2). glassnet layout W[j, k]:",
+    parts = [
+        Prose("Output errors e1 = 0.8, e2 = 0.5; links hidden j -> output k: w11 = 2.0, w21 = 3.0 (into output 1), "
+              "w12 = 1.0, w22 = 4.0 (into output 2). glassnet layout W[j, k]:"),
         fm(W, "W"), fm(e, "e"),
-        "Split in proportion to the weights: each column divided by its sum gives the shares,",
+        Prose("Split in proportion to the weights: each column divided by its sum gives the shares,"),
         fm(fractions, "shares"),
-        "e_hidden,1 = 0.8 * 2/(2+3) + 0.5 * 1/(1+4) and e_hidden,2 = 0.8 * 3/(2+3) + 0.5 * 4/(1+4):",
+        "e_hidden,1 = 0.8 * 2/(2+3) + 0.5 * 1/(1+4)\ne_hidden,2 = 0.8 * 3/(2+3) + 0.5 * 4/(1+4)",
         fm(e_split, "e_hidden"),
-        f"The shares of each output add up to 1, so the total error is kept: {fn(e.sum(), 2)} -> "
-        f"{fn(e_split.sum(), 2)}.",
-        "The book then drops the denominators to get a plain matrix product, e_hidden = W_ho^T . e in its",
-        "column layout, which is e @ W.T in glassnet's rows, the line dX = dZ @ W.T of Dense.backward:",
+        Prose(f"The shares of each output add up to 1, so the total error is kept: {fn(e.sum(), 2)} -> "
+              f"{fn(e_split.sum(), 2)}."),
+        Prose("The book then drops the denominators to get a plain matrix product, e_hidden = W_ho^T . e in its "
+              "column layout, which is e @ W.T in glassnet's rows, the line dX = dZ @ W.T of Dense.backward:"),
         fm(e_matrix, "e_hidden"),
-        f"Both columns of W sum to 5 here, so this is exactly 5 times the split (total {fn(e_matrix.sum(), 2)});",
-        "with unequal column sums the proportions change too. The chain rule has the same W.T product,",
-        "but applied to the output's dZ rather than to the raw errors (section 5).",
-    ])
+        Prose("Both columns of W sum to 5 here, so this is exactly 5 times the split (total "
+              f"{fn(e_matrix.sum(), 2)}); with unequal column sums the proportions change too. The chain rule has "
+              "the same W.T product, but applied to the output's dZ rather than to the raw errors (section 5)."),
+    ]
     data = {
         "W": W.tolist(), "e_output": e[0].tolist(), "e_hidden_split": e_split[0].tolist(),
         "e_hidden_matrix": e_matrix[0].tolist(),
     }
-    return text, data
+    return parts, data
 
 
 # ----------------------------------------------------------------- section 5
@@ -244,38 +244,38 @@ def _weight_update(trace):
     dW_ih = LR5 * (E_h * O_h * (1 - O_h)) @ I.T
     dW2 = tr["W2_new"] - tr["W2"]
     dW1 = tr["W1_new"] - tr["W1"]
-    lines = [
-        f"The 3-layer network of section 3, target T = {fm(T5)}, learning rate {LR5}.",
-        "Rashid's rule for the output layer (his layout, rows = output nodes):",
+    parts = [
+        Prose(f"The 3-layer network of section 3, target T = {fm(T5)}, learning rate {LR5}."),
+        Prose("Rashid's rule for the output layer (his layout, rows = output nodes):"),
         "  dW_hidden_output = lr * (E * O (1 - O)) . O_hidden^T,  E = T - O",
         fm(dW_ho, "dW_hidden_output"),
-        "glassnet's trace_step with squared_error and SGD(lr): W2_new - W2, transposed to Rashid's layout:",
+        Prose("glassnet's trace_step with squared_error and SGD(lr): W2_new - W2, transposed to Rashid's layout:"),
         fm(dW2.T, "dW_hidden_output"),
-        f"Largest difference: {np.abs(dW2.T - dW_ho).max():.1e}. They agree because glassnet's squared_error",
-        "is the mean over samples of 1/2 sum_k (Yhat - Y)^2: the 1/2 cancels the 2 that the derivative",
-        "brings down, so dL/dYhat = Yhat - Y = -E for one sample, and glassnet's W -= lr * dW is Rashid's",
-        "W += lr * (E * O (1 - O)) . O_hidden^T, transposed.",
-        "Without the 1/2 (the book's (t - o)^2) the true gradient is twice as large; the book drops the 2",
-        "and lets the learning rate absorb it.",
+        Prose(f"Largest difference: {np.abs(dW2.T - dW_ho).max():.1e}. They agree because glassnet's squared_error "
+              "is the mean over samples of 1/2 sum_k (Yhat - Y)^2: the 1/2 cancels the 2 that the derivative brings "
+              "down, so dL/dYhat = Yhat - Y = -E for one sample, and glassnet's W -= lr * dW is Rashid's "
+              "W += lr * (E * O (1 - O)) . O_hidden^T, transposed.\n"
+              "Without the 1/2 (the book's (t - o)^2) the true gradient is twice as large; the book drops the 2 "
+              "and lets the learning rate absorb it."),
         "",
-        "The hidden layer is different. The book's hidden error is W_ho^T . E (section 4), the raw",
-        "output errors. The chain rule passes back W_ho^T . (E * O (1 - O)): each output error times",
-        "that output's sigmoid slope. glassnet does the latter, so the two hidden updates differ:",
+        Prose("The hidden layer is different. The book's hidden error is W_ho^T . E (section 4), the raw output "
+              "errors. The chain rule passes back W_ho^T . (E * O (1 - O)): each output error times that output's "
+              "sigmoid slope. glassnet does the latter, so the two hidden updates differ:"),
         fm(dW_ih, "book dW_input_hidden"),
         fm(dW1.T, "glassnet dW_input_hidden"),
-        "The book's version is not the gradient of the squared error. It points roughly the same way (the",
-        "slopes O (1 - O) are positive, at most 0.25) but weighs the outputs differently and, here, is",
-        f"{np.linalg.norm(dW_ih) / np.linalg.norm(dW1):.1f} times as large.",
+        Prose("The book's version is not the gradient of the squared error. It points roughly the same way (the "
+              "slopes O (1 - O) are positive, at most 0.25) but weighs the outputs differently and, here, is "
+              f"{np.linalg.norm(dW_ih) / np.linalg.norm(dW1):.1f} times as large."),
     ]
     if trace:
-        lines += ["", "Full trace of the glassnet step:", tr.render()]
+        parts += ["", Prose("Full trace of the glassnet step:"), tr.render()]
     data = {
         "T": T5[0].tolist(), "lr": LR5, "E": E_o[:, 0].tolist(),
         "dW_hidden_output_rashid": dW_ho.tolist(), "dW_hidden_output_glassnet": dW2.T.tolist(),
         "dW_input_hidden_rashid": dW_ih.tolist(), "dW_input_hidden_glassnet": dW1.T.tolist(),
         "trace": tr.as_dict(),
     }
-    return "\n".join(lines), data
+    return parts, data
 
 
 # ----------------------------------------------------------------- section 6
@@ -314,28 +314,29 @@ def _mnist_recipe(train, test, hidden, epochs, lr, seed):
                       dtype=np.float64)
     scores = net.evaluate(scale(X_test), rashid_targets(y_test, 10))
     first = net.predict_proba(scale(X_test[:1]))[0]
-    text = "\n".join([
-        f"Data: {source};",
-        f"{len(X_train)} training and {len(X_test)} test images.",
-        f"Inputs scaled to 0.01-0.99 (x / {top:g} * 0.99 + 0.01); targets 0.99 for the right digit, 0.01 for the",
-        "others (a sigmoid never reaches 0 or 1, so those targets would push the weights without end).",
-        f"Network {n_in}-{hidden}-10, sigmoid everywhere, no biases (as in the book), weights drawn by",
-        f"glassnet.Rashid(): normal with std = 1/sqrt(links into the node); seed {seed}.",
-        f"Loss squared_error, one update per image (batch_size=1), lr = {lr}, {epochs} epoch(s).",
-        "glassnet takes the exact gradient, so its hidden-layer update differs slightly from the book's",
-        "code (section 5).",
-        "Mean training loss per epoch: " + ", ".join(fn(v) for v in history.loss),
-        f"Output layer for the first test image (label {y_test[0]}):",
+    parts = [
+        Prose(f"Data: {source};\n"
+              f"{len(X_train)} training and {len(X_test)} test images.\n"
+              f"Inputs scaled to 0.01-0.99 (x / {top:g} * 0.99 + 0.01); targets 0.99 for the right digit, 0.01 for "
+              "the others (a sigmoid never reaches 0 or 1, so those targets would push the weights without end).\n"
+              f"Network {n_in}-{hidden}-10, sigmoid everywhere, no biases (as in the book), weights drawn by "
+              f"glassnet.Rashid(): normal with std = 1/sqrt(links into the node); seed {seed}.\n"
+              f"Loss squared_error, one update per image (batch_size=1), lr = {lr}, {epochs} epoch(s).\n"
+              "glassnet takes the exact gradient, so its hidden-layer update differs slightly from the book's "
+              "code (section 5).\n"
+              "Mean training loss per epoch: " + ", ".join(fn(v) for v in history.loss) + "\n"
+              f"Output layer for the first test image (label {y_test[0]}):"),
         fm(first[None, :], "O", decimals=2),
-        f"Performance (share of test images whose largest output is the right digit): {scores['accuracy']:.4f}",
-    ])
+        Prose("Performance (share of test images whose largest output is the right digit): "
+              f"{scores['accuracy']:.4f}"),
+    ]
     data = {
         "source": "digits" if train is None else "csv", "n_train": len(X_train), "n_test": len(X_test),
         "n_inputs": n_in, "hidden": hidden, "epochs": epochs, "lr": lr, "seed": seed, "bias": False,
         "train_loss": history.loss, "test_loss": scores["loss"], "performance": scores["accuracy"],
         "first_test_output": first.tolist(), "first_test_label": int(y_test[0]),
     }
-    return text, data
+    return parts, data
 
 
 # -------------------------------------------------------------------- errata
@@ -363,7 +364,7 @@ def _errata():
             "descent: the gradient of 1/2 (t - A x)^2 gives dA = L * E * x; glassnet shows both (section 1)",
         ),
         Erratum(
-            "A three layer example with matrix multiplication (in the book; the seed keeps only the heading)",
+            "A three layer example with matrix multiplication",
             "X_output = 0.975, 0.888, 1.254 and O_output = 0.726, 0.708, 0.778",
             "these follow from hidden outputs rounded to 3 decimals; exact arithmetic gives "
             f"{', '.join(fn(v, 3) for v in X_out)} and {', '.join(fn(v, 3) for v in O_out)} (section 3 shows both)",
@@ -417,7 +418,7 @@ def _errata():
 
 
 def run(trace=False, train=None, test=None, hidden=100, epochs=None, lr=0.1, seed=0) -> TutorialResult:
-    """Rebuild Rashid's *Make Your Own Neural Network* (seed 002) with glassnet.
+    """Rebuild Tariq Rashid's *Make Your Own Neural Network* with glassnet.
 
     Parameters
     ----------
@@ -437,7 +438,7 @@ def run(trace=False, train=None, test=None, hidden=100, epochs=None, lr=0.1, see
     seed : int
         Seed of the weights, the shuffling and the digits split.
     """
-    result = TutorialResult("rashid", "Make Your Own Neural Network (Rashid, seed 002), with glassnet")
+    result = TutorialResult("rashid")
     sections = [
         ("bug_classifier", "1. Training a simple classifier: y = A x", _bug_classifier()),
         ("two_node", "2. Following signals through a 2-node layer", _two_node()),
@@ -447,8 +448,8 @@ def run(trace=False, train=None, test=None, hidden=100, epochs=None, lr=0.1, see
         ("recipe", "6. The MNIST recipe", _mnist_recipe(train, test, hidden, epochs, lr, seed)),
     ]
     result.add("Glossary (Rashid -> glassnet)", GLOSSARY)
-    for key, heading, (text, data) in sections:
-        result.add(heading, text)
+    for key, heading, (parts, data) in sections:
+        result.add(heading, *parts)
         result.data[key] = data
     result.errata = _errata()
     return result

@@ -1,11 +1,11 @@
-"""Sandhu, *Understanding neural networks using an example* (seed 001), rebuilt on glassnet.
+"""Angad Sandhu, *Understanding neural networks using an example*, rebuilt on glassnet.
 
 A 1-4-3-1 network with a sigmoid in every layer and a bias per node is trained
 on two examples, input 2 -> target 1 ("even") and input 3 -> target 0 ("odd"),
 one example per update with learning rate 1.0, for two passes: four updates,
-each shown matrix by matrix. The seed's starting weights were images that are
-lost, so glassnet draws them from N(0, 1) with a stated seed; the numbers the
-seed prints for its outputs cannot be reproduced and are not claimed.
+each shown matrix by matrix. The tutorial's starting weights were images that
+are lost, so glassnet draws them from N(0, 1) with a stated seed; the numbers
+the tutorial prints for its outputs cannot be reproduced and are not claimed.
 
 Sandhu writes one sample as a column, ``Z_i = W_i . A_{i-1} + b_i`` with
 ``W_i`` of shape ``(n_i, n_{i-1})``; glassnet writes it as a row,
@@ -19,22 +19,22 @@ import numpy as np
 
 import glassnet
 from glassnet.metrics import classes
-from glassnet.tutorials import Erratum, TutorialResult
+from glassnet.tutorials import Erratum, Prose, TutorialResult
 
 fm = glassnet.format_matrix
 fn = glassnet.format_number
 
 GLOSSARY = """\
-Sandhu (one sample as a column)          glassnet (one sample as a row)
-    A0 = Z0 = x (the input)                  X
-    W_i, shape (n_i, n_(i-1))                W{i}.T; glassnet's W{i} has shape (n_(i-1), n_i)
-    b_i, shape (n_i, 1)                      b{i}, shape (n_i,)
-    Z_i = W_i . A_(i-1) + b_i                Z{i} = A{i-1} @ W{i} + b{i}  (the same numbers, transposed)
-    A_i = sigma(Z_i); A3 = y-hat             A{i} = sigmoid(Z{i}); A3 = Yhat
-    L = (y - y-hat)^2                        squared_error = 1/2 (Yhat - Y)^2, i.e. L / 2
-    dZ_i = dL/dZ_i                           dZ{i}
-    dW_i = dZ_i . A_(i-1)^T, db_i = dZ_i     dW{i} = A{i-1}.T @ dZ{i} (= dW_i.T), db{i}
-    alpha                                    lr"""
+Sandhu (one sample as a column)       glassnet (one sample as a row)
+A0 = Z0 = x (the input)               X
+W_i, shape (n_i, n_(i-1))             W{i}.T (W{i} has shape (n_(i-1), n_i))
+b_i, shape (n_i, 1)                   b{i}, shape (n_i,)
+Z_i = W_i . A_(i-1) + b_i             Z{i} = A{i-1} @ W{i} + b{i} (transposed)
+A_i = sigma(Z_i); A3 = y-hat          A{i} = sigmoid(Z{i}); A3 = Yhat
+L = (y - y-hat)^2                     squared_error = 1/2 (Yhat - Y)^2 = L / 2
+dZ_i = dL/dZ_i                        dZ{i}
+dW_i = dZ_i . A_(i-1)^T, db_i = dZ_i  dW{i} = A{i-1}.T @ dZ{i} (= dW_i.T), db{i}
+alpha                                 lr"""
 
 SIZES = (1, 4, 3, 1)
 X = np.array([[2.0], [3.0]])  # the inputs 2 and 3 ...
@@ -42,7 +42,7 @@ Y = np.array([[1.0], [0.0]])  # ... and their targets: 1 for even, 0 for odd
 LR = 1.0
 ITERATIONS = 2
 SEED = 0
-SEED_PRINTED_A3 = (0.9968, 0.9992, 0.9968)  # the seed's outputs for its first three steps
+PRINTED_A3 = (0.9968, 0.9992, 0.9968)  # the outputs the tutorial prints for its first three steps
 
 
 def network(seed=SEED):
@@ -126,7 +126,7 @@ def _twenty_five_iterations(seed=SEED, lr=LR):
 
 
 def run(trace=False) -> TutorialResult:
-    """Rebuild Sandhu's step-by-step example (seed 001) with glassnet.
+    """Rebuild Sandhu's step-by-step example with glassnet.
 
     Parameters
     ----------
@@ -135,25 +135,26 @@ def run(trace=False) -> TutorialResult:
         column notation. Without it the first step is shown in full and the
         others as a summary.
     """
-    result = TutorialResult("sandhu", "A 1-4-3-1 network step by step (Sandhu, seed 001), with glassnet")
+    result = TutorialResult("sandhu")
     net = network()
     initial = {f"W{i}": layer.W.T.tolist() for i, layer in enumerate(net.layers, 1)}
     initial.update({f"b{i}": layer.b.tolist() for i, layer in enumerate(net.layers, 1)})
     result.add("Glossary (Sandhu -> glassnet)", GLOSSARY)
-    result.add("The network and the data", "\n".join([
-        "Layers 1 -> 4 -> 3 -> 1, a sigmoid in every layer (the output too), one bias per node.",
-        "Examples: x = 2 with target y = 1 (even) and x = 3 with target y = 0 (odd).",
-        f"Loss (y - y-hat)^2, learning rate alpha = {LR}, one update per example, {ITERATIONS} iterations.",
-        "The seed's starting weights were pictures that did not survive, so glassnet draws every weight",
-        f"and bias from a normal distribution N(0, 1), as the seed describes, with seed {SEED}",
-        "(glassnet.Normal(0, 1), Network(..., seed=0)). Starting values in Sandhu's layout",
-        "(glassnet stores each W transposed: W1 (1, 4), W2 (4, 3), W3 (3, 1)):",
+    result.add(
+        "The network and the data",
+        Prose("Layers 1 -> 4 -> 3 -> 1, a sigmoid in every layer (the output too), one bias per node.\n"
+              "Examples: x = 2 with target y = 1 (even) and x = 3 with target y = 0 (odd).\n"
+              f"Loss (y - y-hat)^2, learning rate alpha = {LR}, one update per example, {ITERATIONS} iterations.\n"
+              "Sandhu's starting weights were pictures that did not survive, so glassnet draws every weight and "
+              f"bias from a normal distribution N(0, 1), as the tutorial describes, with seed {SEED} "
+              f"(glassnet.Normal(0, 1), Network(..., seed={SEED})). Starting values in Sandhu's layout (glassnet "
+              "stores each W transposed: W1 (1, 4), W2 (4, 3), W3 (3, 1)):"),
         *(fm(layer.W.T, f"W{i}") + "\n" + fm(layer.b[:, None], f"b{i}") for i, layer in enumerate(net.layers, 1)),
         "",
-        "About the loss: glassnet's squared_error is 1/2 (y-hat - y)^2, half of Sandhu's L. The seed's dZ3",
-        "is (y-hat - y) sigma'(Z3) with no factor 2, which is the derivative of the half version, so the",
-        "updates below are exactly the seed's rule. Each step reports both, L and L / 2.",
-    ]))
+        Prose("About the loss: glassnet's squared_error is 1/2 (y-hat - y)^2, half of Sandhu's L. Sandhu's dZ3 is "
+              "(y-hat - y) sigma'(Z3) with no factor 2, which is the derivative of the half version, so the updates "
+              "below are exactly Sandhu's rule. Each step reports both, L and L / 2."),
+    )
 
     steps, summary = [], []
     for iteration in range(1, ITERATIONS + 1):
@@ -165,7 +166,7 @@ def run(trace=False) -> TutorialResult:
             if trace or len(steps) == 1:
                 result.add(head + ", in Sandhu's notation", _render_sandhu(v))
             if trace:
-                result.add(head + ", glassnet's trace (one sample per row)", tr.render())
+                result.add(head + ", glassnet's trace", tr.render())
             summary.append(
                 f"{head}: A3 = {fn(v['A3'][0, 0], 4)}, L = {fn(v['L'], 4)}\n"
                 f"  new W3 = {fm(v['W3_new'])}  new b3 = {fm(v['b3_new'][0])}"
@@ -175,30 +176,31 @@ def run(trace=False) -> TutorialResult:
                         "initial": initial, "steps": steps})
 
     ours = [s["yhat"] for s in steps[:3]]
-    result.add("What the seed printed", "\n".join([
-        "The seed prints A3 = " + ", ".join(f"{a:.4f}" for a in SEED_PRINTED_A3) + " for steps 1-3.",
+    result.add("What Sandhu's tutorial printed", Prose("\n".join([
+        "The tutorial prints A3 = " + ", ".join(f"{a:.4f}" for a in PRINTED_A3) + " for steps 1-3.",
         "Those numbers come from its lost starting weights, so they cannot be reproduced here.",
         "With glassnet's seeded start the same steps give A3 = " + ", ".join(fn(a, 4) for a in ours) + ".",
-        "What carries over is the method: every matrix above follows the seed's formulas, and the tests",
-        "check glassnet's four steps against a separate column-vector NumPy implementation.",
-    ]))
-    result.data["seed_printed_A3"] = list(SEED_PRINTED_A3)
+        "What carries over is the method: every matrix above follows Sandhu's formulas, and the tests check "
+        "glassnet's four steps against a separate column-vector NumPy implementation.",
+    ])))
+    result.data["tutorial_printed_A3"] = list(PRINTED_A3)
 
     rows, table = _twenty_five_iterations()
     last = rows[-1]
     others = [{"seed": seed, **_twenty_five_iterations(seed)[0][-1]} for seed in range(1, 6)]
-    result.add("Does the loss 'balance out at 0.5' after 20-25 iterations?", "\n".join([
-        "A fresh copy of the same network, trained the same way for 25 iterations (each = both examples):",
+    result.add(
+        "Does the loss 'balance out at 0.5' after 20-25 iterations?",
+        Prose("A fresh copy of the same network, trained the same way for 25 iterations (each = both examples):"),
         table,
-        f"After 25 iterations y-hat = {fn(last['yhat'][0], 4)} for x = 2 and {fn(last['yhat'][1], 4)} for x = 3:",
-        "both outputs creep towards 0.5 and stay close to each other, so the network barely tells 2 from 3.",
-        "Answering 0.5 to both would give a mean L of 0.25 and one of two right, and that is where it is",
-        f"heading. Other seeds (1-5) end at mean L = {', '.join(fn(np.mean(r['L']), 3) for r in others)}.",
-        f"So it is the outputs that settle near 0.5, the accuracy is {last['accuracy']:.0%} "
-        f"({int(round(2 * last['accuracy']))} of 2) and the mean loss is {fn(np.mean(last['L']), 3)},",
-        "not 0.5: the seed's sentence mixes up loss, output and accuracy. With two examples the accuracy",
-        "can only be 0, 1/2 or 1, and one pass shows no trend that would predict this.",
-    ]))
+        Prose(f"After 25 iterations y-hat = {fn(last['yhat'][0], 4)} for x = 2 and {fn(last['yhat'][1], 4)} for "
+              "x = 3: both outputs creep towards 0.5 and stay close to each other, so the network barely tells 2 "
+              "from 3. Answering 0.5 to both would give a mean L of 0.25 and one of two right, and that is where it "
+              f"is heading. Other seeds (1-5) end at mean L = {', '.join(fn(np.mean(r['L']), 3) for r in others)}. "
+              f"So it is the outputs that settle near 0.5, the accuracy is {last['accuracy']:.0%} "
+              f"({int(round(2 * last['accuracy']))} of 2) and the mean loss is {fn(np.mean(last['L']), 3)}, not "
+              "0.5: the tutorial's sentence mixes up loss, output and accuracy. With two examples the accuracy can "
+              "only be 0, 1/2 or 1, and one pass shows no trend that would predict this."),
+    )
     result.data["iterations_25"] = rows
     result.data["iterations_25_other_seeds"] = others
     result.errata = _errata(steps, initial, rows)
@@ -216,8 +218,8 @@ def _errata(steps, initial, rows):
         Erratum(
             "Initial values",
             "the starting weights and biases are shown only as images, which are lost",
-            f"here they are drawn from N(0, 1) with seed {SEED}; the seed's outputs "
-            f"(A3 = {', '.join(f'{a:.4f}' for a in SEED_PRINTED_A3)}) depend on the lost values and are not reproduced",
+            f"here they are drawn from N(0, 1) with seed {SEED}; the tutorial's outputs "
+            f"(A3 = {', '.join(f'{a:.4f}' for a in PRINTED_A3)}) depend on the lost values and are not reproduced",
         ),
         Erratum(
             "Sample data",
@@ -240,7 +242,7 @@ def _errata(steps, initial, rows):
             "Loss function",
             "(y - y-hat)^2 is called the root mean square (RMS) loss",
             "it has no root and, for one example, no mean: it is the squared error; glassnet's squared_error "
-            "is half of it, matching the seed's dZ3 = (y-hat - y) sigma'(Z3)",
+            "is half of it, matching Sandhu's dZ3 = (y-hat - y) sigma'(Z3)",
         ),
         Erratum(
             "Initialisation",

@@ -1,4 +1,5 @@
-"""The stairs worked example (GormAnalysis, seed 000) on glassnet.
+"""Ben Gorman's stairs worked example (GormAnalysis, *Introduction to Neural Networks, Part 2: A Worked Example*)
+on glassnet.
 
 Four 2x2 grayscale images go through a 4-2-2 network (sigmoid hidden layer,
 softmax output, cross-entropy loss) for one step of gradient descent, shown in
@@ -13,7 +14,7 @@ import numpy as np
 import glassnet
 from glassnet import datasets
 from glassnet.checks import positive_number
-from glassnet.tutorials import TUTORIALS, Erratum, TutorialResult
+from glassnet.tutorials import Erratum, Prose, TutorialResult
 
 # Pixels p1 p2 (top row) p3 p4 (bottom row); the tutorial's scale is 0 = white, 255 = black.
 IMAGES = np.array([[252, 4, 155, 175], [175, 10, 186, 200], [82, 131, 230, 100], [115, 138, 80, 88]], dtype=float)
@@ -28,15 +29,15 @@ TABLE_YHAT_STAIRS = np.array([0.49865, 0.49836, 0.49757, 0.49838])
 
 GLOSSARY = """\
 tutorial     glassnet             meaning
-X1           [1 | X]              the images as rows, with a column of ones in front (the bias input)
+X1           [1 | X]              the images as rows, after a ones column (bias)
 W1           [b1; W1]             hidden-layer weights; the top row is the bias
 Z1           Z1 = X @ W1 + b1     what each of the two hidden nodes receives
-X2           [1 | A1]             hidden outputs A1 = sigmoid(Z1), again with a ones column
+X2           [1 | A1]             A1 = sigmoid(Z1), after a ones column
 W2           [b2; W2]             output-layer weights; the top row is the bias
 Z2           Z2 = A1 @ W2 + b2    what each of the two output nodes receives
 Yhat         A2 = softmax(Z2)     per image: P(stairs), P(something else)
-CE_i, CE     loss_i, loss         cross entropy of image i, and the mean over the images
-nabla_M      dM                   gradient of the mean CE with respect to M (nabla_X2 = [. | dA1])"""
+CE_i, CE     loss_i, loss         cross entropy of image i; their mean
+nabla_M      dM                   d(mean CE)/dM; nabla_X2 = [. | dA1]"""
 
 
 def _network(W1_aug, W2_aug):
@@ -69,30 +70,31 @@ def _worked_step(result, trace):
     t = glassnet.trace_step(net, IMAGES, Y, lr=STEPSIZE)
     aug, N = t.augmented(), len(IMAGES)
     forward = {"Z1": aug["Z1"], "X2": aug["X2"], "Z2": aug["Z2"], "Yhat": aug["Yhat"]}
-    result.add("Forward pass", "Z1 = X1 @ W1, X2 = [1 | sigmoid(Z1)], Z2 = X2 @ W2, Yhat = softmax(Z2) row by row.\n\n"
-               + _matrices(forward))
+    result.add("Forward pass",
+               Prose("Z1 = X1 @ W1, X2 = [1 | sigmoid(Z1)], Z2 = X2 @ W2, Yhat = softmax(Z2) row by row."), "",
+               _matrices(forward))
 
     CE = t["loss_i"]
     rows = ["image  p1   p2   p3   p4   stairs  Yhat_stairs  Yhat_else  CE_i"]
     for i, (p, y_row, yh, ce) in enumerate(zip(IMAGES.astype(int), Y, aug["Yhat"], CE), 1):
         rows.append(f"{i:>5}  {p[0]:>3}  {p[1]:>3}  {p[2]:>3}  {p[3]:>3}  {'yes' if y_row[0] else 'no':>6}"
                     f"  {yh[0]:>11.5f}  {yh[1]:>9.5f}  {ce:.5f}")
-    result.add("Loss", "CE_i = -sum_c Y_ic log(Yhat_ic); only the true class's probability counts.\n\n"
-               + "\n".join(rows) + f"\n\nCE = mean of CE_i = {t['loss']:.5f}")
+    result.add("Loss", Prose("CE_i = -sum_c Y_ic log(Yhat_ic); only the true class's probability counts."), "",
+               "\n".join(rows), "", f"CE = mean of CE_i = {t['loss']:.5f}")
 
     nabla = {"nabla_Z2": aug["dZ2"], "nabla_X2": aug["dZ2"] @ W2.T, "nabla_Z1": aug["dZ1"],
              "nabla_W2": aug["dW2"], "nabla_W1": aug["dW1"]}
     update = {"W1": aug["W1_new"], "W2": aug["W2_new"]}
     ce_after = net.evaluate(IMAGES, Y)["loss"]
     result.add("Backward pass (gradients of the mean CE, as glassnet computes them)",
-               f"CE is a mean over N = {N} images, so each gradient carries a factor 1/N:\n"
+               Prose(f"CE is a mean over N = {N} images, so each gradient carries a factor 1/N:"),
                "nabla_Z2 = (Yhat - Y) / N, nabla_X2 = nabla_Z2 @ W2.T,\n"
                "nabla_Z1 = nabla_X2[:, 1:] * X2[:, 1:] * (1 - X2[:, 1:])  (element by element),\n"
-               "nabla_W2 = X2.T @ nabla_Z2, nabla_W1 = X1.T @ nabla_Z1.\n"
-               "The first column of nabla_X2 belongs to the constant 1 and is not used.\n\n" + _matrices(nabla))
+               "nabla_W2 = X2.T @ nabla_Z2, nabla_W1 = X1.T @ nabla_Z1.",
+               Prose("The first column of nabla_X2 belongs to the constant 1 and is not used."), "", _matrices(nabla))
     result.add(f"Update with stepsize {STEPSIZE}",
-               f"W <- W - {STEPSIZE} * nabla_W (top rows are the biases).\n\n" + _matrices(update)
-               + f"\n\nCE on the four images after the step: {ce_after:.5f} (before: {t['loss']:.5f})")
+               Prose(f"W <- W - {STEPSIZE} * nabla_W (top rows are the biases)."), "", _matrices(update), "",
+               Prose(f"CE on the four images after the step: {ce_after:.5f} (before: {t['loss']:.5f})"))
 
     # The tutorial's boxed formulas drop the 1/N: they are the gradient of the sum of CE_i.
     summed = {name: N * value for name, value in nabla.items()}
@@ -100,14 +102,14 @@ def _worked_step(result, trace):
     summed_net = _network(summed_update["W1"], summed_update["W2"])
     ce_after_sum = summed_net.evaluate(IMAGES, Y)["loss"]
     Z1_after_sum = summed_net.layers[0].Z
-    result.add("The tutorial's boxed formulas, followed literally (gradient of the SUM of CE_i; erratum 2)",
-               f"The tutorial's nabla_Z2 = Yhat - Y has no 1/N, so its gradients are N = {N} times the ones above.\n"
-               f"Its step with stepsize {STEPSIZE} gives:\n\n"
-               + _matrices({"nabla_W2 (sum)": summed["nabla_W2"], "nabla_W1 (sum)": summed["nabla_W1"],
-                            "W1 (sum step)": summed_update["W1"], "W2 (sum step)": summed_update["W2"],
-                            "Z1 (after sum step)": Z1_after_sum})
-               + f"\n\nCE after this step: {ce_after_sum:.5f} (before: {t['loss']:.5f}; "
-               f"after glassnet's mean step: {ce_after:.5f})")
+    result.add("The tutorial's boxed formulas, followed literally (erratum 2)",
+               Prose(f"The tutorial's nabla_Z2 = Yhat - Y has no 1/N: its formulas give the gradient of the SUM of "
+                     f"CE_i, N = {N} times the ones above.\nIts step with stepsize {STEPSIZE} gives:"), "",
+               _matrices({"nabla_W2 (sum)": summed["nabla_W2"], "nabla_W1 (sum)": summed["nabla_W1"],
+                          "W1 (sum step)": summed_update["W1"], "W2 (sum step)": summed_update["W2"],
+                          "Z1 (after sum step)": Z1_after_sum}), "",
+               Prose(f"CE after this step: {ce_after_sum:.5f} (before: {t['loss']:.5f}; "
+                     f"after glassnet's mean step: {ce_after:.5f})"))
 
     result.data.update(
         glossary=GLOSSARY,
@@ -156,15 +158,16 @@ def _training(result, seed, epochs, lr, n_train=400, n_test=100):
         table.append(line.format(name, *(reached[k] for k in keys)))
     result.add(
         "Training on generated stairs images",
-        f"{n_train} training and {n_test} test images from glassnet.datasets.stairs(seed={seed}); the same 4-2-2 "
+        Prose(f"{n_train} training and {n_test} test images from glassnet.datasets.stairs(seed={seed}); the same 4-2-2 "
         f"network, weights drawn from Uniform(-0.01, 0.01), {epochs} epochs of full-batch gradient descent with "
         f"lr {lr} on the mean CE.\nPixels are divided by 255 first. On raw 0-255 pixels a weight of a few "
         "hundredths already makes Z1 large, the sigmoid sits at 0 or 1 where its slope is almost 0, and hardly "
         "any gradient reaches W1. 'saturated' is the share of hidden outputs A1 on the training images within "
         "0.01 of 0 or 1 after training (a trained net may saturate on purpose, once it has learnt); 'classes' "
         "counts the classes it predicts on the training images (1: the same answer for every image).\n"
-        "With only two hidden nodes, some starting weights (other seeds) settle in a poorer local minimum.\n\n"
-        + "\n".join(table),
+        "With only two hidden nodes, some starting weights (other seeds) settle in a poorer local minimum."),
+        "",
+        "\n".join(table),
     )
     result.data["training"] = {"seed": seed, "n_train": n_train, "n_test": n_test, "epochs": epochs, "lr": lr,
                                "scale": 255.0, **scaled, "raw_pixels": raw}
@@ -183,12 +186,12 @@ def run(trace=False, seed=0, epochs=3000, lr=2.0) -> TutorialResult:
         Full-batch gradient descent settings of the training part.
     """
     seed = positive_number("seed", seed, integer=True, allow_zero=True)
-    result = TutorialResult("stairs", TUTORIALS["stairs"])
+    result = TutorialResult("stairs")
     result.add("Glossary", GLOSSARY)
     result.add("The four images, their targets and the starting weights",
-               "Each row of X1 is one image (p1 p2 on top, p3 p4 below; 0 white, 255 black) after a 1 for the "
-               "bias. Y column 0 is stairs, column 1 something else.\n\n"
-               + _matrices({"X1": np.hstack([np.ones((4, 1)), IMAGES]), "Y": Y, "W1": W1, "W2": W2}))
+               Prose("Each row of X1 is one image (p1 p2 on top, p3 p4 below; 0 white, 255 black) after a 1 for "
+                     "the bias. Y column 0 is stairs, column 1 something else."), "",
+               _matrices({"X1": np.hstack([np.ones((4, 1)), IMAGES]), "Y": Y, "W1": W1, "W2": W2}))
     _worked_step(result, trace)
     _training(result, seed, epochs, lr)
     result.errata = _errata(result.data)
