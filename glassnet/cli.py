@@ -29,7 +29,22 @@ class UsageError(Exception):
     """A problem with the command line or its input files (exit code 2)."""
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and epilogs as written (each command's is one line); option help wrapped between words only,
+    never inside a hyphenated name such as iris-slope nor between '(default:' and its value."""
+
+    def _split_lines(self, text, width):
+        import textwrap
+
+        text = " ".join(text.split()).replace("(default: ", "(default:\0")
+        return [line.replace("\0", " ") for line in textwrap.wrap(text, width, break_on_hyphens=False)]
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
@@ -320,9 +335,11 @@ def cmd_experiment(args):
 
     if args.gif and args.name != "iris-slope":
         raise UsageError("--gif animates the iris-slope experiment only")
+    if args.epochs and args.name != "iris-slope":
+        raise UsageError("--epochs applies to the iris-slope experiment only")
     if args.name == "iris-slope":
-        result = experiments.iris_slope(learning_rates=tuple(args.lr or (0.01, 0.1, 0.5)), seed=args.seed,
-                                        epochs=args.epochs or 1)
+        result = experiments.iris_slope(learning_rates=tuple(args.lr or EXPERIMENT_LRS["iris-slope"]),
+                                        seed=args.seed, epochs=args.epochs or 1)
     else:
         kwargs = {"learning_rates": tuple(args.lr)} if args.lr else {}
         result = experiments.rashid_grid(seed=args.seed, **kwargs)
@@ -524,6 +541,40 @@ def cmd_demo(args):
 
 
 # ---------------------------------------------------------------------- main
+# Each command's one-line summary: its line in 'glassnet --help' and the description its own --help starts with.
+# Kept within 64 characters, so that each stays on one line of an 80-column 'glassnet --help'.
+SUMMARIES = {
+    "demo": "the stairs example's forward pass, then a network on the digits",
+    "tutorial": "reproduce one of the four tutorials number for number",
+    "train": "train a network on a data set and save it",
+    "evaluate": "a model's accuracy, per-class scores and confusion matrix",
+    "predict": "predict the class of every row of a CSV file of raw features",
+    "inspect": "a model file's layers, preprocessing and training summary",
+    "datasets": "list the built-in data sets, or export one as a CSV file",
+    "datasets list": "name, size and description of each built-in data set",
+    "datasets export": "write a built-in data set to a CSV file with a header row",
+    "experiment": "rerun experiments of Tariq Rashid's Make Your Own Neural Network",
+}
+EXPERIMENT_LRS = {"iris-slope": (0.01, 0.1, 0.5), "rashid-grid": (0.01, 0.1, 0.3, 0.6)}  # the functions' defaults
+
+
+def _command(sub, name, parent="", **kwargs):
+    """A subcommand whose one-line summary is both its help line in the parent's listing and its own description."""
+    summary = SUMMARIES[f"{parent} {name}".strip()]
+    return sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".", **kwargs)
+
+
+def _tutorial_sources(width=78):
+    """The epilog of 'glassnet tutorial --help': each tutorial's name and the text it rebuilds, by author and title."""
+    import textwrap
+
+    lines = ["tutorials (author, title of the text each one rebuilds):"]
+    for name, source in tutorials.SOURCES.items():
+        lines += textwrap.wrap(f"{name:<8}{source}", width, initial_indent="  ", subsequent_indent=" " * 10,
+                               break_on_hyphens=False)
+    return "\n".join(lines)
+
+
 def build_parser():
     parser = _Parser(
         prog="glassnet",
@@ -532,33 +583,37 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"glassnet {glassnet.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("demo", help="a worked example with its trace, then a digits network with a progress bar")
+    p = _command(sub, "demo")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_demo)
 
-    p = sub.add_parser("tutorial", help="reproduce one of the four tutorials number for number")
-    p.add_argument("name", choices=sorted(tutorials.TUTORIALS), help="which tutorial")
+    p = _command(sub, "tutorial", epilog=_tutorial_sources())
+    p.add_argument("name", choices=sorted(tutorials.TUTORIALS), help="which tutorial (listed below)")
     p.add_argument("--trace", action="store_true", help="print every matrix of every step")
     p.add_argument("--json", action="store_true", help="machine-readable results instead of text")
-    p.add_argument("--train", metavar="PATH", help="rashid only: MNIST training data in CSV form")
-    p.add_argument("--test", metavar="PATH", help="rashid only: MNIST test data in CSV form")
-    p.add_argument("--epochs", type=_positive_int, help="rashid only: passes over the training data "
+    p.add_argument("--train", metavar="PATH", help="rashid only: MNIST training data in CSV form "
+                   "(default: scikit-learn's digits)")
+    p.add_argument("--test", metavar="PATH", help="rashid only: MNIST test data in CSV form "
+                   "(default: scikit-learn's digits)")
+    p.add_argument("--epochs", type=_positive_int, metavar="N", help="rashid only: passes over the training data "
                    "(default: 1 for MNIST files, 10 for the digits)")
-    p.add_argument("--hidden", type=_positive_int, help="rashid only: hidden nodes (default: 100)")
+    p.add_argument("--hidden", type=_positive_int, metavar="N", help="rashid only: hidden nodes (default: 100)")
     p.add_argument("--lr", type=_positive_float, help="rashid only: learning rate (default: 0.1)")
     p.set_defaults(run=cmd_tutorial)
 
     data_help = f"one of {', '.join(BUILTIN_DATA)}, a CSV file, or a folder of MNIST files (IDX or CSV)"
-    p = sub.add_parser("train", help="train a network on a data set and save it")
+    p = _command(sub, "train")
     p.add_argument("--data", default="digits", metavar="DATA", help=f"{data_help} (default: digits)")
     p.add_argument("--target", metavar="COL",
                    help="CSV only: the label column, a name or a 0-based index (default: the last)")
     p.add_argument("--ignore", metavar="COLS",
                    help="CSV only: comma-separated columns that are not features, such as an id")
-    p.add_argument("--layers", default="256", metavar="SIZES", help="hidden layer sizes, e.g. 128,64 (default: 256)")
+    p.add_argument("--layers", default="256", metavar="SIZES",
+                   help="hidden layer sizes, e.g. 128,64; '' for none (default: 256)")
     p.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh"],
                    help="hidden activation (default: relu)")
-    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"], help="the optimizer (default: adam)")
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"],
+                   help="the update rule: adam, or sgd with optional momentum (default: adam)")
     p.add_argument("--lr", type=_positive_float, help="learning rate (default: 0.001 for adam, 0.1 for sgd)")
     p.add_argument("--momentum", type=float, default=0.0, metavar="M",
                    help="sgd only: momentum in [0, 1) (default: 0)")
@@ -570,10 +625,11 @@ def build_parser():
     p.add_argument("--val-split", type=float, default=0.1, metavar="SHARE",
                    help="share of the training data held out for validation (default: 0.1)")
     p.add_argument("--early-stopping", type=_natural_int, default=20, metavar="PATIENCE",
-                   help="stop after this many epochs without a better validation loss, 0 never (default: 20)")
+                   help="stop after this many epochs without a better validation loss and keep the best epoch's "
+                        "weights, 0 never (default: 20)")
     p.add_argument("--scale", default="auto", choices=["auto", "standardize", "minmax", "rashid", "none"],
                    help="input preprocessing, fitted on the training data and saved with the model; auto: minmax "
-                        "for images, standardize otherwise")
+                        "for images, standardize otherwise (default: auto)")
     p.add_argument("--test-split", type=float, default=0.2, metavar="SHARE",
                    help="share held out for the final test when the data has no test set of its own (default: 0.2)")
     p.add_argument("--seed", type=_natural_int, default=0, metavar="N",
@@ -586,33 +642,35 @@ def build_parser():
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_train)
 
-    p = sub.add_parser("evaluate", help="accuracy, per-class precision/recall and confusion matrix of a model")
+    p = _command(sub, "evaluate")
     p.add_argument("model", help="a model file written by glassnet train")
     p.add_argument("--data", required=True, help=f"{data_help}; built-in sets are scored on their test split")
-    p.add_argument("--target", help="CSV only: the label column (default: the last)")
-    p.add_argument("--ignore", help="CSV only: comma-separated columns that are not features, such as an id")
-    p.add_argument("--seed", type=_natural_int,
+    p.add_argument("--target", metavar="COL", help="CSV only: the label column (default: the last)")
+    p.add_argument("--ignore", metavar="COLS",
+                   help="CSV only: comma-separated columns that are not features, such as an id")
+    p.add_argument("--seed", type=_natural_int, metavar="N",
                    help="seed of the train/test split (default: the one train used, recorded in the model)")
-    p.add_argument("--test-split", type=float, help="share held out as test data (default: as in train)")
+    p.add_argument("--test-split", type=float, metavar="SHARE",
+                   help="share held out as test data (default: the one train used)")
     p.add_argument("--plot", metavar="PNG", help="write the confusion matrix to this PNG file")
     p.set_defaults(run=cmd_evaluate)
 
-    p = sub.add_parser("predict", help="predict the class of every row of a CSV file of raw features")
+    p = _command(sub, "predict")
     p.add_argument("model", help="a model file written by glassnet train")
     p.add_argument("--data", required=True, help="CSV file with one sample per row, the features only")
-    p.add_argument("--ignore", help="comma-separated columns to skip, such as an id column")
-    p.add_argument("--out", help="CSV file to write (default: standard output)")
+    p.add_argument("--ignore", metavar="COLS", help="comma-separated columns to skip, such as an id column")
+    p.add_argument("--out", metavar="CSV", help="CSV file to write (default: standard output)")
     p.set_defaults(run=cmd_predict)
 
-    p = sub.add_parser("inspect", help="architecture, parameter count and training summary of a model file")
+    p = _command(sub, "inspect")
     p.add_argument("model", help="a model file written by glassnet")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_inspect)
 
-    p = sub.add_parser("datasets", help="list the built-in data sets, or export one as a CSV file")
+    p = _command(sub, "datasets")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
-    actions.add_parser("list", help="name, size and description of each built-in data set")
-    q = actions.add_parser("export", help="write a built-in data set to a CSV file with a header row")
+    _command(actions, "list", parent="datasets")
+    q = _command(actions, "export", parent="datasets")
     q.add_argument("name", choices=[s.name for s in BUILTIN_SETS], help="which data set")
     q.add_argument("path", metavar="PATH", help="the .csv file to write; its folder must exist")
     q.add_argument("--features-only", action="store_true",
@@ -624,13 +682,16 @@ def build_parser():
     q.add_argument("--force", action="store_true", help="replace PATH if it exists")
     p.set_defaults(run=cmd_datasets)
 
-    p = sub.add_parser("experiment", help="rerun experiments of Tariq Rashid's Make Your Own Neural Network")
+    p = _command(sub, "experiment")
     p.add_argument("name", choices=["iris-slope", "rashid-grid"],
                    help="iris-slope: the slope-only line on 2-class iris; rashid-grid: accuracy vs lr, epochs, "
                         "hidden nodes on digits")
-    p.add_argument("--lr", type=_positive_float, nargs="+", help="learning rates to try")
-    p.add_argument("--epochs", type=_positive_int, help="iris-slope: passes over the data (default: 1)")
-    p.add_argument("--seed", type=_natural_int, default=0)
+    lrs = "; ".join(f"{' '.join(map(str, rates))} for {name}" for name, rates in EXPERIMENT_LRS.items())
+    p.add_argument("--lr", type=_positive_float, nargs="+", help=f"learning rates to try (default: {lrs})")
+    p.add_argument("--epochs", type=_positive_int, metavar="N", help="iris-slope: passes over the data (default: 1)")
+    p.add_argument("--seed", type=_natural_int, default=0, metavar="N",
+                   help="iris-slope: seed of the initial slope and the order of the examples; rashid-grid: of the "
+                        "split and the weights (default: 0)")
     p.add_argument("--plot", metavar="PNG", help="write the plot to this PNG file")
     p.add_argument("--gif", metavar="GIF", help="iris-slope: write an animation of the line to this GIF file")
     p.add_argument("--json", action="store_true", help="machine-readable output")

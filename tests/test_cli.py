@@ -1,6 +1,8 @@
 """End-to-end tests of the command line: output, exit codes, one-line errors."""
 
+import argparse
 import csv
+import inspect
 import io
 import json
 import re
@@ -13,7 +15,7 @@ import pytest
 
 import glassnet
 from glassnet import datasets, tutorials
-from glassnet.cli import main, progress_bar
+from glassnet.cli import EXPERIMENT_LRS, build_parser, main, progress_bar
 from glassnet.tutorials import Prose, wrap
 
 
@@ -132,6 +134,107 @@ def test_rashid_recipe_options_reach_the_tutorial(capsys):
     assert recipe["performance"] == expected
 
 
+# ------------------------------------------------------------------ help
+COMMANDS = [["demo"], ["tutorial"], ["train"], ["evaluate"], ["predict"], ["inspect"], ["datasets"],
+            ["datasets", "list"], ["datasets", "export"], ["experiment"]]
+
+
+def help_text(argv, capsys, monkeypatch):
+    """What ``glassnet ARGV --help`` prints in an 80-column terminal."""
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--help"])
+    assert exit_info.value.code == 0
+    return capsys.readouterr().out
+
+
+def help_entries(text):
+    """``{first line of the argument's invocation: its help text}`` for every positional argument and option.
+
+    An entry starts on a line indented by two spaces; its help follows on the same line after two or more
+    spaces, and continues on the lines indented further (argparse's layout). Listed subcommands are left out.
+    """
+    entries, current = {}, None
+    for line in text.splitlines():
+        indent = len(line) - len(line.lstrip(" "))
+        if not line.strip() or indent == 0 or indent == 4:  # blank, a title or the usage, a listed subcommand
+            current = None
+        elif indent == 2:
+            current, _, help_part = line.strip().partition("  ")
+            entries[current] = help_part.strip()
+        elif current is not None:  # the help continues, indented further
+            entries[current] = (entries[current] + " " + line.strip()).strip()
+    return entries
+
+
+def subparser(argv):
+    """The argparse parser of ``glassnet ARGV``."""
+    parser = build_parser()
+    for name in argv:
+        [sub_action] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        parser = sub_action.choices[name]
+    return parser
+
+
+def test_every_command_has_a_one_line_summary_that_starts_its_own_help(capsys, monkeypatch):
+    listings = {(): help_text([], capsys, monkeypatch), ("datasets",): help_text(["datasets"], capsys, monkeypatch)}
+    for argv in COMMANDS:
+        *parent, name = argv
+        # the parent's listing: "    name      summary", or the summary alone on the next line for a long name
+        lines = listings[tuple(parent)].splitlines()
+        [at] = [i for i, line in enumerate(lines) if re.match(rf"^    {name}(\s|$)", line)]
+        summary = lines[at][4 + len(name):].strip() or lines[at + 1].strip()
+        assert summary, argv
+        following = lines[at + 1] if lines[at][4 + len(name):].strip() else lines[at + 2]
+        assert not following.startswith("      "), (argv, following)  # not wrapped onto a second line
+        own = help_text(argv, capsys, monkeypatch).split("\n\n")
+        assert own[1] == summary[0].upper() + summary[1:] + ".", argv  # the paragraph after the usage
+
+
+@pytest.mark.parametrize("argv", [[], *COMMANDS], ids=lambda argv: " ".join(argv) or "glassnet")
+def test_every_argument_has_help_and_every_default_is_shown(argv, capsys, monkeypatch):
+    text = help_text(argv, capsys, monkeypatch)
+    assert all(len(line) <= 80 for line in text.splitlines()), text
+    entries = help_entries(text)
+    parser = subparser(argv)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            continue
+        [invocation] = [key for key in entries if (action.option_strings or [action.metavar or action.dest])[-1]
+                        in re.split(r"[ ,]+", key) or key == f"{{{','.join(action.choices or [])}}}"]
+        assert entries[invocation], f"{argv} {invocation}: no help text"
+        if action.default in (None, False, argparse.SUPPRESS):
+            continue
+        shown = re.search(r"\(default: ([^)]*)\)", entries[invocation])
+        assert shown, f"{argv} {invocation}: the default {action.default!r} is not shown"
+        if isinstance(action.default, (int, float)):
+            assert float(shown.group(1)) == action.default, invocation
+        else:
+            assert shown.group(1) == action.default, invocation
+
+
+def test_help_entries_reads_argparse_layout():
+    text = ("usage: x\n\npositional arguments:\n  COMMAND\n    demo      a demo\n              on two lines\n"
+            "\noptions:\n  -h, --help            show this\n  --scale {a,b}\n"
+            "                        how to scale, long\n                        (default: a)\n  --quiet  \n")
+    assert help_entries(text) == {"COMMAND": "", "-h, --help": "show this",
+                                  "--scale {a,b}": "how to scale, long (default: a)", "--quiet": ""}
+
+
+def test_experiment_default_learning_rates_are_the_functions_defaults():
+    from glassnet import experiments
+
+    for name, function in (("iris-slope", experiments.iris_slope), ("rashid-grid", experiments.rashid_grid)):
+        default = inspect.signature(function).parameters["learning_rates"].default
+        assert EXPERIMENT_LRS[name] == default, name
+
+
+def test_tutorial_help_names_each_source_by_author_and_title(capsys, monkeypatch):
+    text = " ".join(help_text(["tutorial"], capsys, monkeypatch).split())
+    for name, source in tutorials.SOURCES.items():
+        assert f"{name} {source}" in text
+
+
 # ------------------------------------------------------------------ tutorial text
 def capture_tutorial(monkeypatch):
     """Make ``glassnet tutorial`` keep the result it prints in the returned list."""
@@ -201,6 +304,11 @@ def test_tutorial_json_names_the_source(capsys):
     doc = json.loads(capsys.readouterr().out)
     assert (doc["title"], doc["source"]) == (tutorials.TUTORIALS["desai"], tutorials.SOURCES["desai"])
     assert doc["source"] == 'Shubhang Desai, "A soft introduction to neural networks"'
+
+
+def test_no_help_text_calls_a_source_seed_00n(capsys, monkeypatch):
+    for argv in [[], *COMMANDS]:
+        assert "seed 00" not in help_text(argv, capsys, monkeypatch), argv
 
 
 # ------------------------------------------------------------------ glassnet datasets

@@ -180,6 +180,7 @@ def test_evaluate_builtin_data_uses_the_test_split_and_plots(tmp_path, capsys):
         (["train", "--data", "iris", "--momentum", "1.5", "--optimizer", "sgd"], "momentum"),
         (["train", "--data", "iris", "--val-split", "1.5"], "validation_split"),
         (["experiment", "rashid-grid", "--gif", "x.gif"], "--gif animates the iris-slope experiment only"),
+        (["experiment", "rashid-grid", "--epochs", "2"], "--epochs applies to the iris-slope experiment only"),
         (["train", "--data", "iris", "--momentum", "0.9"], "--momentum applies to --optimizer sgd only"),
         (["train", "--data", "iris", "--out", "no/such/dir/m.safetensors"], "folder"),
         (["train", "--data", "iris", "--plot", "curves.jpg"], "--plot must name a .png file, got 'curves.jpg'"),
