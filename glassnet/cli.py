@@ -202,7 +202,8 @@ def cmd_train(args):
 
     print(f"data: {dataset.source}: {len(dataset.X_train):,} training and {len(dataset.X_test):,} test samples, "
           f"{n_in} features, {n_classes} classes")
-    print(f"network: {'-'.join(map(str, sizes))} ({args.activation}, softmax), {net.n_parameters():,} parameters; "
+    activations = list(dict.fromkeys(layer.config()["activation"] for layer in net.layers))  # as they occur
+    print(f"network: {'-'.join(map(str, sizes))} ({', '.join(activations)}), {net.n_parameters():,} parameters; "
           f"{optimizer!r}, batch size {args.batch_size}, scaling: {net.preprocessing or 'none'}")
     callback, bar = progress_bar(args.epochs, args.quiet)
     with bar:
@@ -210,13 +211,18 @@ def cmd_train(args):
             dataset.X_train, dataset.y_train, epochs=args.epochs, batch_size=args.batch_size, optimizer=optimizer,
             validation_split=args.val_split, early_stopping=args.early_stopping or None, callbacks=[callback],
         )
-    if history.best_epoch is not None and history.epochs < args.epochs:
-        print(f"stopped early after epoch {history.epochs}; kept the weights of epoch {history.best_epoch}, "
-              "the best on the validation data")
+    # with early stopping, fit keeps the weights of the best epoch (history.best_epoch, from 1), which need not be
+    # the last one even when every epoch ran
+    kept = history.best_epoch or history.epochs
+    if kept < history.epochs:
+        ended = (f"stopped early after epoch {history.epochs}" if history.epochs < args.epochs
+                 else f"ran all {history.epochs} epochs")
+        print(f"{ended}; kept the weights of epoch {kept}, the best on the validation data")
     test = net.evaluate(dataset.X_test, dataset.y_test)
-    line = f"trained {history.epochs} epochs: training accuracy {history.accuracy[-1]:.4f}"
+    line = f"trained {history.epochs} epochs" + (f"; kept epoch {kept}" if kept < history.epochs else "")
+    line += f": training accuracy {history.accuracy[kept - 1]:.4f}"
     if history.val_accuracy:
-        line += f", validation accuracy {history.val_accuracy[-1]:.4f}"
+        line += f", validation accuracy {history.val_accuracy[kept - 1]:.4f}"
     print(line)
     print(f"test accuracy: {test['accuracy']:.4f} on {test['n_samples']:,} held-out samples (loss {test['loss']:.4f})")
     net.save(args.out, history=history)
@@ -326,8 +332,15 @@ def cmd_inspect(args):
         print(f"trained on: {notes['data']} (split seed {notes.get('seed')}, test split {notes.get('test_split')})")
     training = info.get("training")
     if training:
-        final = ", ".join(f"{k} {v:.4f}" for k, v in training.get("final", {}).items() if v is not None)
-        print(f"training: {training['epochs']} epochs; last epoch: {final}")
+        # inspect gives the last epoch's values; the weights are those of best_epoch when early stopping kept one
+        kept, epochs = training.get("best_epoch"), training["epochs"]
+        if kept is None or kept == epochs:
+            values, which = training.get("final", {}), "last epoch" if kept is None else f"kept epoch {kept} (the last)"
+        else:
+            values = {k: v[kept - 1] for k, v in net.history.as_dict().items()}
+            which = f"kept epoch {kept}, the best on the validation data"
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in values.items() if v is not None)
+        print(f"training: {epochs} epochs; {which}: {shown}")
 
 
 def cmd_experiment(args):

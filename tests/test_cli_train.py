@@ -123,7 +123,7 @@ def test_inspect_describes_the_model(trained, capsys):
     out = capsys.readouterr().out
     assert "total parameters: 131" in out  # 4*16+16 + 16*3+3
     assert "classes: setosa, versicolor, virginica" in out
-    assert "training: 60 epochs" in out
+    assert "training: 60 epochs; last epoch: loss " in out  # no early stopping: the last epoch's weights
     assert main(["inspect", str(trained), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["n_parameters"] == 131 and info["class_names"] == list(IRIS_CLASSES)
@@ -293,3 +293,69 @@ def test_train_refuses_an_unknown_glassnet_blas_in_one_line_and_writes_nothing(t
     line = one_line_error(capsys, main(["train", "--data", "iris", "--epochs", "2", "--quiet", "--out", str(out)]))
     assert line == "glassnet: error: the environment variable GLASSNET_BLAS must be 'auto' or 'numpy', got 'mkl'"
     assert not out.exists()
+
+
+# ------------------------------------------------------------------ the kept epoch
+EARLY = ["train", "--data", "iris", "--layers", "8", "--lr", "0.05", "--quiet", "--seed", "0"]
+
+
+def kept_epoch_lines(out):
+    """The epoch numbers and accuracies of train's summary: ``(trained, kept, training acc, validation acc)``."""
+    match = re.search(r"^trained (\d+) epochs(?:; kept epoch (\d+))?: training accuracy (\d\.\d{4}), "
+                      r"validation accuracy (\d\.\d{4})$", out, re.MULTILINE)
+    assert match, out
+    trained, kept, train_acc, val_acc = match.groups()
+    return int(trained), int(kept or trained), train_acc, val_acc
+
+
+def test_after_early_stopping_train_and_inspect_report_the_kept_epoch(tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    assert main([*EARLY, "--epochs", "300", "--early-stopping", "3", "--out", str(model)]) == 0
+    out = capsys.readouterr().out
+    history = glassnet.load(model).history
+    best, last = history.best_epoch, history.epochs
+    assert best < last < 300  # the premise: this run stops early, and its last epoch is not the kept one
+    assert history.val_loss[best - 1] == min(history.val_loss)  # the kept epoch is the best on validation data
+    assert f"stopped early after epoch {last}; kept the weights of epoch {best}, the best on the validation data" in out
+    assert kept_epoch_lines(out) == (last, best, f"{history.accuracy[best - 1]:.4f}",
+                                     f"{history.val_accuracy[best - 1]:.4f}")
+    assert main(["inspect", str(model)]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    values = ", ".join(f"{k} {v[best - 1]:.4f}" for k, v in history.as_dict().items())
+    assert line == f"training: {last} epochs; kept epoch {best}, the best on the validation data: {values}"
+    assert history.loss[best - 1] != history.loss[-1]  # so the last epoch's values would have been wrong
+
+    # the same run cut off at its last epoch, with a patience that never runs out: every epoch runs, and the
+    # weights kept are still those of the best epoch
+    again = tmp_path / "again.safetensors"
+    assert main([*EARLY, "--epochs", str(last), "--early-stopping", "100", "--out", str(again)]) == 0
+    out = capsys.readouterr().out
+    assert glassnet.load(again).history.best_epoch == best
+    assert f"ran all {last} epochs; kept the weights of epoch {best}, the best on the validation data" in out
+    assert kept_epoch_lines(out) == (last, best, f"{history.accuracy[best - 1]:.4f}",
+                                     f"{history.val_accuracy[best - 1]:.4f}")
+
+
+def test_when_the_last_epoch_is_the_best_the_summary_is_the_last_epochs(tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    assert main([*EARLY, "--epochs", "3", "--out", str(model)]) == 0
+    out = capsys.readouterr().out
+    history = glassnet.load(model).history
+    assert history.best_epoch == history.epochs == 3  # the premise: still improving after 3 epochs
+    assert "kept the weights" not in out
+    assert kept_epoch_lines(out) == (3, 3, f"{history.accuracy[-1]:.4f}", f"{history.val_accuracy[-1]:.4f}")
+    assert main(["inspect", str(model)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("training: 3 epochs; kept epoch 3 (the last): loss ")
+
+
+@pytest.mark.parametrize("layers, activation, shown", [("", "relu", "4-3 (softmax)"),
+                                                        ("8", "sigmoid", "4-8-3 (sigmoid, softmax)"),
+                                                        ("8,5", "tanh", "4-8-5-3 (tanh, softmax)")])
+def test_the_network_line_names_only_the_activations_it_has(layers, activation, shown, tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    assert main(["train", "--data", "iris", "--layers", layers, "--activation", activation, "--epochs", "1",
+                 "--quiet", "--out", str(model)]) == 0
+    line = capsys.readouterr().out.splitlines()[1]
+    assert line.startswith(f"network: {shown}, ")
+    assert [layer.config()["activation"] for layer in glassnet.load(model).layers] == (
+        [activation] * len(layers.split(",")) if layers else []) + ["softmax"]
