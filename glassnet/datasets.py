@@ -30,7 +30,7 @@ def is_stairs(X):
 
 
 def stairs(n=500, seed=0, stairs_fraction=0.5):
-    """2x2 grayscale images from the stairs tutorial (seed 000), labelled 1 for stairs.
+    """2x2 grayscale images from the stairs tutorial (GormAnalysis), labelled 1 for stairs.
 
     Pixels are ``p1 p2`` (top row) and ``p3 p4`` (bottom row), intensities 0
     (white) to 255 (black). A stairs image has one top pixel at 0-10 and the
@@ -90,7 +90,7 @@ def _draw_pattern(patterns, n, rng):
 
 
 def stairs4(n=500, seed=0):
-    """2x2 grayscale images in four classes: the extension the stairs tutorial (seed 000) names.
+    """2x2 grayscale images in four classes: the extension the stairs tutorial (GormAnalysis) names.
 
     Pixels are ``p1 p2`` (top row) and ``p3 p4`` (bottom row), whole numbers
     from 0 (white) to 255 (black). "Light" means 0-10 and "dark" 150-255:
@@ -133,7 +133,7 @@ def stairs4(n=500, seed=0):
 
 
 def toy16():
-    """Desai's 16-row table (seed 003): four binary features, the label is the third feature."""
+    """Desai's 16-row table (his "soft introduction"): four binary features, the label is the third feature."""
     X = np.array(
         [[1, 1, 0, 1], [0, 1, 0, 1], [0, 1, 0, 1], [1, 0, 1, 0], [0, 1, 1, 0], [1, 0, 1, 1], [0, 0, 0, 0],
          [1, 1, 1, 0], [0, 0, 1, 1], [1, 1, 0, 1], [0, 0, 1, 0], [1, 0, 0, 0], [1, 1, 1, 1], [0, 1, 1, 1],
@@ -148,7 +148,7 @@ IRIS_CLASSES = ("setosa", "versicolor", "virginica")
 
 
 def bugs():
-    """Rashid's two bugs (seed 002): columns width, length; labels 0 ladybird, 1 caterpillar."""
+    """Rashid's two bugs (his book's first classifier): columns width, length; labels 0 ladybird, 1 caterpillar."""
     return np.array([[3.0, 1.0], [1.0, 3.0]]), np.array([0, 1])
 
 

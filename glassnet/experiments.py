@@ -1,4 +1,4 @@
-"""Experiments from Rashid's tutorial (seed 002), run end to end and returned as numbers.
+"""Experiments from Rashid's book "Make Your Own Neural Network", run end to end and returned as numbers.
 
 ``iris_slope``
     The exercise at the end of Rashid's linear-classifier chapter: the line

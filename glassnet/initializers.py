@@ -67,7 +67,7 @@ class Normal(Initializer):
 
 
 class Rashid(Initializer):
-    """``N(0, 1/n_in)``: std is the inverse square root of the links into a node (seed 002)."""
+    """``N(0, 1/n_in)``: std is the inverse square root of the links into a node (Rashid's book)."""
 
     name = "rashid"
 

@@ -71,18 +71,22 @@ def inspect(path) -> dict:
         ``n_parameters``, ``dtypes`` (tensor name -> dtype name),
         ``preprocessing`` (its config or None), ``class_names`` and
         ``training`` (None, or ``epochs``, the ``final`` value of every
-        per-epoch metric and whatever ``History.run_info()`` holds, such as
-        ``best_epoch``) and ``notes``.
+        per-epoch metric, whatever ``History.run_info()`` holds, such as
+        ``best_epoch``, and then ``kept``: every metric of that epoch, whose
+        weights the file holds) and ``notes``.
     """
     path, document, tensors = read(path)
     net = _build(path, document, tensors)
     training = None
     if net.history is not None:
+        per_epoch = net.history.as_dict()
         training = {
             "epochs": net.history.epochs,
-            "final": {key: values[-1] for key, values in net.history.as_dict().items()},
+            "final": {key: values[-1] for key, values in per_epoch.items()},
             **net.history.run_info(),
         }
+        if net.history.best_epoch:  # the epoch whose weights the file holds
+            training["kept"] = {key: values[net.history.best_epoch - 1] for key, values in per_epoch.items()}
     shape_keys = ("type", "n_in", "n_out", "activation", "bias")
     return {
         "path": str(path),

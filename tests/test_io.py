@@ -144,7 +144,7 @@ def test_early_stopping_and_restart_facts_survive(tmp_path):
     assert loaded.history.run_info() == history.run_info()
     assert loaded.history.as_dict() == history.as_dict()
     assert loaded.history.epochs == history.epochs
-    assert {k: v for k, v in io.inspect(path)["training"].items() if k != "final"} == {
+    assert {k: v for k, v in io.inspect(path)["training"].items() if k not in ("final", "kept")} == {
         "epochs": history.epochs, **history.run_info()
     }
 
@@ -550,3 +550,14 @@ def test_the_cli_reports_a_hostile_file_in_one_line(model_file, capsys):
     assert main(["inspect", str(model_file)]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1 and "nests 3002 levels deep" in captured.err
+
+
+def test_inspect_reports_the_metrics_of_the_epoch_whose_weights_were_kept(tmp_path):
+    net = make_net()
+    history = net.fit(X, y, epochs=30, lr=0.5, validation_data=(X[:10], y[:10]), early_stopping=3)
+    net.save(tmp_path / "m.safetensors")
+    training = io.inspect(tmp_path / "m.safetensors")["training"]
+    best = history.best_epoch
+    assert training["best_epoch"] == best and training["epochs"] == history.epochs
+    assert training["kept"] == {k: v[best - 1] for k, v in history.as_dict().items()}
+    assert training["kept"]["val_loss"] == min(history.val_loss)
