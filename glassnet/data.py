@@ -11,8 +11,10 @@ as a text editor shows them; column numbers count from 1, as a spreadsheet does.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gzip
+import io
 import math
 import numbers
 import struct
@@ -67,7 +69,7 @@ class Table(NamedTuple):
 
     Attributes
     ----------
-    X : ndarray of shape (N, n_features), float64
+    X : ndarray of shape (N, n_features), float64 (or float32 when asked for)
         The feature columns, in file order.
     y : ndarray of shape (N,), int64, or None
         Class indices: ``class_names[y[i]]`` is the label of row ``i``
@@ -91,19 +93,145 @@ class Table(NamedTuple):
         )
 
 
-def _read_rows(path: Path, delimiter: str):
-    """``(line number, stripped cells)`` for every row that has a non-empty cell."""
-    rows = []
-    try:
-        with _open_text(path) as f:
-            reader = csv.reader(f, delimiter=delimiter)
-            for cells in reader:
+# A block of about this many bytes is parsed at a time: big enough that NumPy's cost per call
+# is small next to the work, small enough that one block's temporaries stay in the CPU cache.
+_BLOCK_BYTES = 1 << 18
+_UTF8_BOM = b"\xef\xbb\xbf"
+_POW10_FLOAT = 10.0 ** np.arange(19)  # exact
+_EXACT = 2**53  # integers below this are exact in float64
+
+
+def _count_lines(raw) -> int:
+    """The lines in ``raw`` (bytes or str) as the csv module counts them: each ends at \\n, \\r or \\r\\n."""
+    nl, cr = ("\n", "\r") if isinstance(raw, str) else (b"\n", b"\r")
+    n = raw.count(nl)
+    if cr in raw:
+        n += raw.count(cr) - raw.count(cr + nl)
+    return n + (bool(raw) and not raw.endswith((nl, cr)))
+
+
+class _Block:
+    """Whole lines of the file: ``raw`` bytes, their ``text`` and the number of their first ``line``."""
+
+    __slots__ = ("raw", "line", "_text")
+
+    def __init__(self, raw: bytes, line: int, text: str | None = None):
+        self.raw, self.line, self._text = raw, line, text
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.raw.decode("utf-8")  # already checked to be UTF-8 when it was read
+        return self._text
+
+
+class _Reader:
+    """A CSV file (plain or gzipped) as ``_Block``s of whole lines, a UTF-8 BOM dropped, each checked to be UTF-8."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.line = 1  # the number of the next line to be read
+        self.bytes_read = 0  # of the text, after a BOM
+        self._first = True
+        self._broken = False
+        self._file = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._file.close()
+
+    def size_hint(self) -> int:
+        """The size of the text: the file's size, or for a .gz file the size its trailer gives (modulo 4 GiB)."""
+        size = self.path.stat().st_size
+        if self.path.suffix != ".gz" or size < 18:
+            return size
+        with open(self.path, "rb") as f:
+            f.seek(-4, 2)
+            return int.from_bytes(f.read(4), "little")
+
+    def _failed(self, exc):
+        self._broken = True
+        return ValueError(f"{self.path} could not be read as a UTF-8 CSV text file: {exc}")
+
+    def _checked(self, raw: bytes) -> _Block:
+        if self._first:
+            self._first = False
+            if raw.startswith(_UTF8_BOM):
+                raw = raw[len(_UTF8_BOM) :]
+        try:
+            text = None if raw.isascii() else raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # the position counts the bytes from the start of the text, after a BOM
+            start, end = self.bytes_read + exc.start, self.bytes_read + exc.end
+            if exc.end == exc.start + 1:
+                problem = f"byte 0x{exc.object[exc.start]:02x} in position {start}"
+            else:
+                problem = f"bytes in position {start}-{end - 1}"
+            raise self._failed(f"'{exc.encoding}' codec can't decode {problem}: {exc.reason}") from exc
+        block = _Block(raw, self.line, text)
+        self.bytes_read += len(raw)
+        self.line += _count_lines(raw)
+        return block
+
+    def read(self, size=None) -> _Block | None:
+        """The next block of about ``size`` bytes (more to end on a line break); None at the end of the file."""
+        try:
+            raw = self._file.read(size or _BLOCK_BYTES)
+            if raw and not raw.endswith(b"\n"):
+                raw += self._file.readline()
+        except _READ_ERRORS as exc:
+            raise self._failed(exc) from exc
+        return self._checked(raw) if raw else None
+
+    def read_line(self) -> str:
+        """The next line (which may hold more than one line that ends in a lone \\r); "" at the end of the file."""
+        try:
+            raw = self._file.readline()
+        except _READ_ERRORS as exc:
+            raise self._failed(exc) from exc
+        return self._checked(raw).text
+
+    def drain(self):
+        """Read the rest of the file, so that a part that is not UTF-8 (or a damaged gzip stream) is reported first."""
+        while not self._broken and self.read(1 << 22) is not None:
+            pass
+
+
+def _head(reader: _Reader, delimiter: str):
+    """The file's first two rows that have a non-empty cell, as ``(line, stripped cells)``, and the block after
+    the first of them (``body``) and the block from the file's start (``whole``); None for an empty one."""
+    raw, text, eof = b"", "", False
+    while True:
+        block = reader.read()
+        if block is None:
+            eof = True
+        else:
+            raw, text = raw + block.raw, text + block.text
+        rows = []
+        records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            for cells in records:
                 cells = [cell.strip() for cell in cells]
                 if any(cells):
-                    rows.append((reader.line_num, cells))
-    except _READ_ERRORS as exc:
-        raise ValueError(f"{path} could not be read as a UTF-8 CSV text file: {exc}") from exc
-    return rows
+                    rows.append((records.line_num, cells))
+                    if len(rows) == 2:
+                        break
+        except csv.Error as exc:
+            raise reader._failed(exc) from exc
+        # a row that ends on the text's last line might go on in the next block (a quoted line break)
+        if eof or (len(rows) == 2 and records.line_num < _count_lines(text)):
+            break
+    whole = _Block(raw, 1, text) if raw else None
+    if not rows:
+        return rows, None, whole
+    head_lines = rows[0][0]
+    lines = io.StringIO(text, newline="")
+    head = "".join(next(lines) for _ in range(head_lines))
+    offset = len(head.encode("utf-8"))
+    body = _Block(raw[offset:], head_lines + 1, text[len(head) :]) if offset < len(raw) else None
+    return rows, body, whole
 
 
 def _has_header(rows) -> bool:
@@ -141,7 +269,17 @@ def _column_index(arg, column, names, has_header, path) -> int:
     raise TypeError(f"{arg} must be a column name (str) or a 0-based column index (int), got {describe(column)}")
 
 
-def load_csv(path, target=None, header="auto", delimiter=",", ignore=(), labelled=True):
+def _float_dtype(dtype) -> np.dtype:
+    try:
+        found = np.dtype(dtype)
+    except (TypeError, ValueError):
+        found = None
+    if found not in (np.float64, np.float32):
+        raise ValueError(f"dtype must be float64 or float32, got {describe(dtype)}")
+    return found
+
+
+def load_csv(path, target=None, header="auto", delimiter=",", ignore=(), labelled=True, dtype=np.float64):
     """Read a CSV file of numeric features and a class label into a ``Table``.
 
     Parameters
@@ -165,6 +303,10 @@ def load_csv(path, target=None, header="auto", delimiter=",", ignore=(), labelle
         ``False`` for a file with no label column (data to predict): every
         column that is not ignored is a feature, ``y`` is None and
         ``class_names`` is empty.
+    dtype : float64 or float32
+        The dtype of ``X``. float32 halves its memory; every number is read as
+        a float64 first, then rounded to float32 (one beyond float32's range
+        is reported as not finite).
 
     Returns
     -------
@@ -184,6 +326,12 @@ def load_csv(path, target=None, header="auto", delimiter=",", ignore=(), labelle
         the file, the row (1-based line number) and the column (1-based
         number and, with a header, its name).
 
+    Notes
+    -----
+    The file is read in blocks of whole lines, straight into ``X``; how each
+    block is parsed, and why the numbers are exactly those ``float()`` gives,
+    is described in the module's docstring.
+
     Examples
     --------
     >>> table = load_csv("flowers.csv", target="species")  # doctest: +SKIP
@@ -197,8 +345,20 @@ def load_csv(path, target=None, header="auto", delimiter=",", ignore=(), labelle
         raise ValueError(f"header must be 'auto', True or False, got {describe(header)}")
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise ValueError(f"delimiter must be a single character such as ',' or ';', got {describe(delimiter)}")
+    dtype = _float_dtype(dtype)
+    with _Reader(path) as reader:
+        try:
+            return _load_csv(reader, target, header, delimiter, ignore, labelled, dtype)
+        except (ValueError, TypeError):
+            # The whole file used to be read before anything was checked: a part of it that
+            # cannot be read is still the error reported, wherever it is.
+            reader.drain()
+            raise
 
-    rows = _read_rows(path, delimiter)
+
+def _load_csv(reader, target, header, delimiter, ignore, labelled, dtype):
+    path = reader.path
+    rows, body, whole = _head(reader, delimiter)
     if not rows:
         raise ValueError(f"{path} is empty: it has no rows to read")
     has_header = _has_header(rows) if header == "auto" else header
@@ -206,11 +366,11 @@ def load_csv(path, target=None, header="auto", delimiter=",", ignore=(), labelle
     n_cols = len(first)
     if has_header:
         names = [name or f"column {j + 1}" for j, name in enumerate(first)]
-        rows = rows[1:]
-        if not rows:
+        if len(rows) == 1:
             raise ValueError(f"{path} has a header row but no data rows")
     else:
         names = [f"column {j + 1}" for j in range(n_cols)]
+        body = whole
     if not labelled:
         if target is not None:
             raise ValueError(f"target={target!r} was given for a file read with labelled=False")
@@ -222,55 +382,394 @@ def load_csv(path, target=None, header="auto", delimiter=",", ignore=(), labelle
     ignored = {_column_index("ignore", column, names, has_header, path) for column in ignore}
     if t in ignored:
         raise ValueError(f"column {t + 1} ({names[t]!r}) is the target; it cannot also be in ignore")
-
-    def where(line, j):
-        return f"{path}, row {line}, column {j + 1}" + (f" ({names[j]!r})" if has_header else "")
-
     features = [j for j in range(n_cols) if j != t and j not in ignored]
     if not features:
         raise ValueError(f"{path} has no feature column: every column is the target or ignored")
-    X = np.empty((len(rows), len(features)))
-    for i, (line, cells) in enumerate(rows):
-        if len(cells) != n_cols:
+
+    # Room for the rows the file seems to hold, judged from the first block; pages that are
+    # never written cost no memory, and the array grows if the guess was short.
+    n_lines = _count_lines(body.raw)
+    rest = max(0, reader.size_hint() - reader.bytes_read)
+    capacity = n_lines + math.ceil(1.05 * n_lines * rest / max(1, len(body.raw))) + 16
+    table = _Rows(reader, delimiter, names, has_header, first_line, features, t, ignored, dtype, capacity)
+    block = body
+    while block is not None:
+        table.add(block)
+        block = reader.read()
+    return table.result()
+
+
+class _Rows:
+    """The rows of ``load_csv``'s table as they are read: ``X``, label codes, and their line numbers."""
+
+    def __init__(self, reader, delimiter, names, has_header, first_line, features, t, ignored, dtype, capacity):
+        self.reader, self.path, self.delimiter = reader, reader.path, delimiter
+        self.names, self.has_header, self.first_line = names, has_header, first_line
+        self.n_cols, self.features, self.t, self.ignored, self.dtype = len(names), features, t, ignored, dtype
+        contiguous = features == list(range(features[0], features[-1] + 1))
+        self.feature_index = slice(features[0], features[-1] + 1) if contiguous else np.array(features)
+        self.X = np.empty((capacity, len(features)), dtype)
+        self.codes = None if t is None else np.empty(capacity, np.int64)
+        self.label_codes = {}  # label text -> code, in the order first seen
+        self.n = 0
+        self._rows, self._lines = [], []  # row i is on line _lines[k] + i - _rows[k], k the last with _rows[k] <= i
+        self.not_finite = None  # (line, column, text) of the first feature that is NaN or infinite
+        ascii_delimiter = delimiter.isascii() and delimiter not in '"\r\n'
+        self.delimiter_byte = ord(delimiter) if ascii_delimiter else None
+        self.loadtxt_ok = delimiter not in '"\r\n'
+        self.scratch = _Scratch()
+
+    # ------------------------------------------------------------ storing
+
+    def _reserve(self, n_rows) -> int:
+        """Room for ``n_rows`` more rows; returns the index of the first."""
+        need = self.n + n_rows
+        if need > len(self.X):
+            capacity = max(need, len(self.X) + len(self.X) // 4 + 1024)
+            self.X.resize((capacity, self.X.shape[1]), refcheck=False)
+            if self.codes is not None:
+                self.codes.resize(capacity, refcheck=False)
+        return self.n
+
+    def _on_lines(self, row, line):
+        """Row ``row`` (and those after it, until said otherwise) is on line ``line`` (and the lines after it)."""
+        if not self._rows or line - self._lines[-1] != row - self._rows[-1]:
+            self._rows.append(row)
+            self._lines.append(line)
+
+    def line_of(self, row) -> int:
+        k = bisect.bisect_right(self._rows, row) - 1
+        return self._lines[k] + row - self._rows[k]
+
+    def _codes_of(self, texts):
+        """The codes of the label ``texts``, new texts getting new codes."""
+        codes = self.label_codes
+        return np.array([codes.setdefault(text, len(codes)) for text in texts], dtype=np.int64)
+
+    def where(self, line, j):
+        return f"{self.path}, row {line}, column {j + 1}" + (f" ({self.names[j]!r})" if self.has_header else "")
+
+    # ------------------------------------------------------------ parsing
+
+    def add(self, block: _Block):
+        """Parse the rows of ``block``: by NumPy array operations when its features are plain decimal numbers,
+        else by ``np.loadtxt``, else (quotes, a bad cell) cell by cell with the csv module."""
+        raw = block.raw
+        if not raw:
+            return
+        if self.delimiter_byte is not None and b'"' not in raw and b"\0" not in raw and self._add_plain(block):
+            return
+        text = block.text
+        if self.loadtxt_ok and '"' not in text and "\0" not in text and self._add_loadtxt(block):
+            return
+        self._add_csv(block)
+
+    def _add_plain(self, block) -> bool:
+        raw = block.raw
+        if b"\r" in raw:
+            if raw.count(b"\r") != raw.count(b"\r\n"):
+                return False
+            raw = raw.replace(b"\r\n", b"\n")  # the same lines
+        # A line break in front, so that every cell has a separator before it as well as after it.
+        raw = b"\n" + raw if raw.endswith(b"\n") else b"\n" + raw + b"\n"
+        b = np.frombuffer(raw, np.uint8)
+        is_sep = np.equal(b, self.delimiter_byte, out=self.scratch("is_sep", len(b), bool))
+        is_sep |= np.equal(b, 10, out=self.scratch("is_newline", len(b), bool))
+        seps = np.flatnonzero(is_sep)
+        n_rows = (len(seps) - 1) // self.n_cols
+        if n_rows * self.n_cols != len(seps) - 1 or raw.count(b"\n") != n_rows + 1:
+            return False
+        ends = seps[1:].reshape(n_rows, self.n_cols)  # where each cell ends,
+        before = seps[:-1].reshape(n_rows, self.n_cols)  # and the separator before it
+        if not (b[ends[:, -1]] == 10).all():
+            return False  # every row has n_cols cells, or one of them is not where a row ends
+        f = self.feature_index
+        r = self._reserve(n_rows)
+        signs, points = b"-" in raw or b"+" in raw, b"." in raw
+        if not _plain_numbers(b, ends[:, f], before[:, f], self.X[r : r + n_rows], self.scratch, signs, points):
+            return False
+        if self.t is not None:
+            texts, inverse = _cell_texts(raw, b, ends[:, self.t], before[:, self.t] + 1)
+            self.codes[r : r + n_rows] = self._codes_of(texts)[inverse]
+        self._on_lines(r, block.line)
+        self.n += n_rows
+        return True
+
+    def _add_loadtxt(self, block) -> bool:
+        text = block.text
+        if not text.strip():
+            return True  # blank lines only
+        texts = {}
+        converters = {j: _ignored_cell for j in self.ignored}
+        if self.t is not None:
+            converters[self.t] = lambda cell: texts.setdefault(cell.strip(), len(texts))
+        try:
+            # comments=None: '#' is not a comment; the numbers are those float() gives (PyOS_string_to_double)
+            table = np.loadtxt(
+                io.StringIO(text), delimiter=self.delimiter, comments=None, converters=converters or None, ndmin=2
+            )
+        except ValueError:
+            return False
+        n_rows = len(table)
+        if table.shape[1] != self.n_cols:
+            return False
+        offsets = None
+        if n_rows != _count_lines(block.raw):
+            # np.loadtxt skips empty lines: find which rows are on which lines
+            lines = list(io.StringIO(text, newline=""))
+            offsets = [i for i, line in enumerate(lines) if line not in ("\n", "\r\n")]
+            if len(offsets) != n_rows:
+                return False
+        r = self._reserve(n_rows)
+        with np.errstate(over="ignore"):  # float32: a number beyond its range becomes inf, reported below
+            self.X[r : r + n_rows] = table[:, self.feature_index]
+        if self.t is not None:
+            self.codes[r : r + n_rows] = self._codes_of(texts)[table[:, self.t].astype(np.intp)]
+        if offsets is None:
+            self._on_lines(r, block.line)
+        else:
+            for i, offset in enumerate(offsets):
+                self._on_lines(r + i, block.line + offset)
+        if self.not_finite is None:
+            bad = np.argwhere(~np.isfinite(self.X[r : r + n_rows]))
+            if len(bad):
+                i, k = bad[0]
+                offset = i if offsets is None else offsets[i]
+                line = list(io.StringIO(text, newline=""))[offset]
+                j = self.features[k]
+                self.not_finite = (block.line + offset, j, line.split(self.delimiter)[j].strip())
+        self.n += n_rows
+        return True
+
+    def _add_csv(self, block):
+        """The old way, cell by cell; a quoted line break at the end of the block reads on into the file."""
+        text, reader = block.text, self.reader
+        n_lines = _count_lines(text)
+        read = 0
+        pulled = []  # lines read from the file after the block and not yet given to the csv reader
+
+        def lines():
+            nonlocal read
+            for line in io.StringIO(text, newline=""):
+                read += 1
+                yield line
+            while pulled or (more := reader.read_line()):
+                if not pulled:
+                    pulled.extend(io.StringIO(more, newline=""))
+                read += 1
+                yield pulled.pop(0)
+
+        records = csv.reader(lines(), delimiter=self.delimiter)
+        try:
+            for cells in records:
+                cells = [cell.strip() for cell in cells]
+                if any(cells):
+                    self._add_row(block.line - 1 + records.line_num, cells)
+                if read >= n_lines:
+                    break
+        except csv.Error as exc:
+            raise reader._failed(exc) from exc
+        if pulled:  # lines after the row that ran past the block, read with it (ended by a lone \r)
+            rest = "".join(pulled)
+            self.add(_Block(rest.encode("utf-8"), block.line + read, rest))
+
+    def _add_row(self, line, cells):
+        if len(cells) != self.n_cols:
             raise ValueError(
-                f"{path}, row {line}: expected {n_cols} cells (as in row {first_line}), got {len(cells)}"
+                f"{self.path}, row {line}: expected {self.n_cols} cells (as in row {self.first_line}), got {len(cells)}"
             )
         try:
-            X[i] = [float(cells[j]) for j in features]
+            values = [float(cells[j]) for j in self.features]
         except ValueError:
-            j = next(j for j in features if not _is_number(cells[j]))
+            j = next(j for j in self.features if not _is_number(cells[j]))
             if not cells[j]:
-                raise ValueError(f"{where(line, j)}: the cell is empty; every feature needs a number") from None
-            raise ValueError(f"{where(line, j)}: expected a number, got {cells[j]!r}") from None
-    if not np.all(np.isfinite(X)):
-        i, k = np.argwhere(~np.isfinite(X))[0]
-        line, cells = rows[i]
-        raise ValueError(f"{where(line, features[k])}: expected a finite number, got {cells[features[k]]!r}")
+                raise ValueError(f"{self.where(line, j)}: the cell is empty; every feature needs a number") from None
+            raise ValueError(f"{self.where(line, j)}: expected a number, got {cells[j]!r}") from None
+        r = self._reserve(1)
+        with np.errstate(over="ignore"):
+            self.X[r] = values
+        if self.not_finite is None and not np.isfinite(self.X[r]).all():
+            j = self.features[int(np.argmin(np.isfinite(self.X[r])))]
+            self.not_finite = (line, j, cells[j])
+        if self.t is not None:
+            self.codes[r] = self._codes_of([cells[self.t]])[0]
+        self._on_lines(r, line)
+        self.n += 1
 
-    feature_names = [names[j] for j in features]
-    if t is None:
-        return Table(X, None, [], feature_names)
-    y, class_names = _labels([(line, cells[t]) for line, cells in rows], lambda line: where(line, t))
-    return Table(X, y, class_names, feature_names)
+    # ------------------------------------------------------------ the table
+
+    def result(self) -> Table:
+        X, codes, n = self.X, self.codes, self.n
+        X.resize((n, X.shape[1]), refcheck=False)  # in place: the unused end is given back
+        if self.not_finite is not None:
+            line, j, text = self.not_finite
+            beyond = " (beyond float32's range)" if self.dtype == np.float32 and math.isfinite(float(text)) else ""
+            raise ValueError(f"{self.where(line, j)}: expected a finite number, got {text!r}{beyond}")
+        feature_names = [self.names[j] for j in self.features]
+        if codes is None:
+            return Table(X, None, [], feature_names)
+        codes.resize(n, refcheck=False)
+        y, class_names = self._class_labels(list(self.label_codes), codes)
+        return Table(X, y, class_names, feature_names)
+
+    def _class_labels(self, texts, codes):
+        """Class indices and class names from the label ``texts`` (one per code) and each row's code."""
+
+        def first_row_with(bad_codes):
+            mask = np.zeros(len(texts), bool)
+            mask[bad_codes] = True
+            row = int(np.argmax(mask[codes]))
+            return self.where(self.line_of(row), self.t), texts[codes[row]]
+
+        if "" in self.label_codes:
+            where, _ = first_row_with([self.label_codes[""]])
+            raise ValueError(f"{where}: the class label is empty")
+        if all(_is_number(text) for text in texts):
+            values = [float(text) for text in texts]
+            bad = [k for k, v in enumerate(values) if not (math.isfinite(v) and v >= 0 and v == round(v))]
+            if bad:
+                where, text = first_row_with(bad)
+                raise ValueError(f"{where}: class labels must be names or whole numbers >= 0, got {text!r}")
+            y = np.array(values).astype(np.int64)[codes]
+            return y, [str(k) for k in range(int(y.max()) + 1)]
+        class_names = sorted(texts)
+        rank = {name: k for k, name in enumerate(class_names)}
+        return np.array([rank[text] for text in texts], dtype=np.int64)[codes], class_names
 
 
-def _labels(cells, where):
-    """Class indices and class names for the label cells ``[(line, text), ...]``."""
-    for line, text in cells:
-        if not text:
-            raise ValueError(f"{where(line)}: the class label is empty")
-    if all(_is_number(text) for _, text in cells):
-        for line, text in cells:
-            value = float(text)
-            if not (math.isfinite(value) and value >= 0 and value == round(value)):
-                raise ValueError(
-                    f"{where(line)}: class labels must be names or whole numbers >= 0, got {text!r}"
-                )
-        y = np.array([float(text) for _, text in cells]).astype(np.int64)
-        return y, [str(k) for k in range(int(y.max()) + 1)]
-    class_names = sorted({text for _, text in cells})
-    index = {name: k for k, name in enumerate(class_names)}
-    return np.array([index[text] for _, text in cells], dtype=np.int64), class_names
+def _ignored_cell(cell):
+    return 0.0
+
+
+class _Scratch:
+    """Arrays kept from one block to the next. Fresh arrays for every block would be fresh memory (the allocator
+    hands big blocks back to the system when they are freed), and fresh memory costs a page fault per 4 KiB the
+    first time it is written: that was half the time of a load."""
+
+    def __init__(self):
+        self._arrays = {}
+
+    def __call__(self, name, n, dtype, shape=None):
+        array = self._arrays.get(name)
+        if array is None or array.dtype != dtype or len(array) < n:
+            array = self._arrays[name] = np.empty(n + n // 4, dtype)
+        return array[:n] if shape is None else array[:n].reshape(shape)
+
+
+def _plain_numbers(b, ends, before, out, scratch, signs=True, points=True) -> bool:
+    """Write into ``out`` the numbers in the cells of the bytes ``b`` between the offsets ``before`` and ``ends``
+    (2-D arrays of ``out``'s shape), exactly as ``float()`` reads them; False, with ``out`` half written, unless
+    every cell is a plain decimal number of at most 18 bytes: a sign, digits with at most one point, below 2**53
+    without the point (e.g. ``255``, ``-0.5``, ``3.``, ``.25``). ``signs``/``points`` False promise that no cell
+    has a sign/a point.
+
+    Such a number is ``m / 10**p`` with the integer ``m < 2**53`` and ``p <= 17``: both are exact in float64, so
+    the one division rounds correctly and gives the very double that ``float()`` gives for the text (Clinger's
+    fast path).
+    """
+    s, n = scratch, ends.size
+    lens = np.subtract(ends, before, out=s("lens", n, np.intp, ends.shape)).ravel()
+    lens -= 1
+    width = int(lens.max())
+    if width > 18 or not lens.all():
+        return False
+    last = np.subtract(ends, 1, out=s("last", n, np.intp, ends.shape)).ravel()  # the cells' last characters
+    index, char, digit = s("index", n, np.intp), s("char", n, np.uint8), s("digit", n, np.uint8)
+    flag = s("flag", n, bool)
+    if signs:
+        np.subtract(last, lens, out=index)
+        index += 1
+        np.take(b, index, out=char, mode="clip")  # the first characters
+        negative = np.equal(char, ord("-"), out=s("negative", n, bool))
+        np.equal(char, ord("+"), out=flag)
+        flag |= negative
+        lens -= flag
+        if not lens.all():
+            return False  # a sign alone
+    n_chars = s("n_chars", n, np.uint8)  # digits and point, without the sign
+    np.copyto(n_chars, lens, casting="unsafe")
+    longer = n - np.bincount(n_chars, minlength=width + 1).cumsum()  # longer[k]: cells of more than k characters
+    number = s("number", n, np.uint32 if width <= 9 else np.int64)
+    number.fill(0)
+
+    def column(k):
+        """The k-th characters from the cells' ends and their digits (char - 48), for the cells that have one
+        (``cells``, None for all)."""
+        if longer[k] == n:
+            np.subtract(last, k, out=index)
+            np.take(b, index, out=char, mode="clip")
+            np.subtract(char, 48, out=digit, dtype=np.uint8)
+            return None, char, digit
+        cells = np.flatnonzero(n_chars > k)
+        some = b[last[cells] - k]
+        return cells, some, np.subtract(some, 48, dtype=np.uint8)
+
+    if not points:
+        # number = the sum of digit * 10**k, k counting from the cell's end
+        term = s("term", n, number.dtype)
+        for k in range(width):
+            cells, _, digits = column(k)
+            if not np.less(digits, 10, out=flag[: len(digits)]).all():
+                return False
+            if cells is None:
+                np.multiply(digits, 10**k, out=term, dtype=number.dtype)
+                number += term
+            else:
+                number[cells] += np.multiply(digits, 10**k, dtype=number.dtype)
+    else:
+        # Horner's rule, the most significant character first; a point is skipped and remembered
+        n_points, point_at = s("n_points", n, np.uint8), s("point_at", n, np.uint8)  # point_at: digits after it
+        n_points.fill(0)
+        point_at.fill(0)
+        is_point = s("is_point", n, bool)
+        for k in range(width - 1, -1, -1):
+            cells, chars, digits = column(k)
+            m = len(digits)
+            is_digit = np.less(digits, 10, out=flag[:m])
+            np.equal(chars, ord("."), out=is_point[:m])
+            if not (is_digit | is_point[:m]).all():
+                return False
+            part = number if cells is None else number[cells]
+            part *= 10
+            if is_point[:m].any():
+                digits *= is_digit
+                at = is_point[:m].nonzero()[0]
+                part[at] //= 10  # undo the shift: a point is not a digit
+                at = at if cells is None else cells[at]
+                n_points[at] += 1
+                point_at[at] = k
+            part += digits
+            if cells is not None:
+                number[cells] = part
+        if n_points.max() > 1 or np.less_equal(n_chars, n_points, out=flag).any():
+            return False  # two points, or a point alone
+    if number.dtype == np.int64 and number.max() >= _EXACT:
+        return False
+    values = out.reshape(-1)
+    if points:
+        scale = np.take(_POW10_FLOAT, point_at, out=s("scale", n, np.float64))
+        np.divide(number, scale, out=values, dtype=np.float64)
+    else:
+        np.copyto(values, number)
+    if signs:
+        np.negative(values, out=values, where=negative)
+    return True
+
+
+def _cell_texts(raw, b, ends, starts):
+    """The distinct stripped texts of the cells of ``raw`` from offsets ``starts`` to ``ends``, and for each cell
+    the index of its text."""
+    lens = ends - starts
+    width = max(int(lens.max()), 1)
+    if width <= 64:
+        padded = np.concatenate([b, np.zeros(width, np.uint8)])
+        cells = np.lib.stride_tricks.sliding_window_view(padded, width)[starts]
+        cells[np.arange(width) >= lens[:, None]] = 0  # the block has no NUL bytes: none is lost
+        distinct, inverse = np.unique(cells.view(f"S{width}").ravel(), return_inverse=True)
+        return [cell.decode("utf-8").strip() for cell in distinct], inverse.ravel()
+    index = {}
+    inverse = [index.setdefault(raw[s:e], len(index)) for s, e in zip(starts.tolist(), ends.tolist())]
+    return [cell.decode("utf-8").strip() for cell in index], np.array(inverse, dtype=np.intp)
 
 
 # ----------------------------------------------------------------- MNIST
