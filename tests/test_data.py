@@ -7,6 +7,7 @@ import struct
 import numpy as np
 import pytest
 
+from glassnet import data as glassnet_data
 from glassnet.data import MNIST_IMAGES_MAGIC, MNIST_LABELS_MAGIC, Table, load_csv, mnist, read_idx
 
 
@@ -136,6 +137,167 @@ def test_load_csv_binary_file(tmp_path):
     (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x81garbage")
     with raises(ValueError, "bin.csv could not be read as a UTF-8 CSV text file"):
         load_csv(tmp_path / "bin.csv")
+
+
+# --------------------------------------------- load_csv on files of many blocks
+# load_csv reads a file in blocks of lines (data._BLOCK_BYTES); the tests below make the blocks
+# tiny so that small files span many of them.
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    monkeypatch.setattr(glassnet_data, "_BLOCK_BYTES", 64)
+
+
+def table_text(n_rows, seed=0, label=lambda k: ["cat", "dog", "emu"][k]):
+    """A header ``a,b,c,label`` and rows of three plain decimals and a label."""
+    rng = np.random.default_rng(seed)
+    values = rng.integers(-10**6, 10**6, size=(n_rows, 3)) / 1000
+    labels = rng.integers(0, 3, size=n_rows)
+    rows = [",".join(f"{v:g}" for v in row) + f",{label(k)}" for row, k in zip(values, labels)]
+    return "a,b,c,label\n" + "\n".join(rows) + "\n", values, labels
+
+
+def with_row(text, line, row):
+    """``text`` with its line number ``line`` (1-based) replaced by ``row``."""
+    lines = text.split("\n")
+    lines[line - 1] = row
+    return "\n".join(lines)
+
+
+def test_load_csv_many_blocks_reads_every_row(tmp_path, small_blocks):
+    text, values, labels = table_text(300)
+    table = load_csv(write(tmp_path / "t.csv", text))
+    assert table.X.shape == (300, 3) and table.X.dtype == np.float64 and table.X.flags.c_contiguous
+    assert np.array_equal(table.X, values)
+    assert table.y.tolist() == labels.tolist() and table.class_names == ["cat", "dog", "emu"]
+    by_name = load_csv(tmp_path / "t.csv", target="label", ignore=["b"])
+    assert by_name.feature_names == ["a", "c"] and np.array_equal(by_name.X, values[:, [0, 2]])
+    by_index = load_csv(tmp_path / "t.csv", target=-1, ignore=(0,))
+    assert by_index.feature_names == ["b", "c"] and np.array_equal(by_index.X, values[:, 1:])
+    assert np.array_equal(by_index.y, table.y)
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ("1,x,2,cat", "row 250, column 2 ('b'): expected a number, got 'x'"),
+        ("1,,2,cat", "row 250, column 2 ('b'): the cell is empty; every feature needs a number"),
+        ("1,2,cat", "row 250: expected 4 cells (as in row 1), got 3"),
+        ("1,2,3,4,cat", "row 250: expected 4 cells (as in row 1), got 5"),
+        ("1,2,1e999,cat", "row 250, column 3 ('c'): expected a finite number, got '1e999'"),
+        ("1,nan,2,cat", "row 250, column 2 ('b'): expected a finite number, got 'nan'"),
+        ("1,2,3,", "row 250, column 4 ('label'): the class label is empty"),
+        ('1,"2",3,"a, b"', None),  # quoted cells are read as the csv module reads them
+    ],
+)
+def test_load_csv_error_in_a_later_block_names_its_row(tmp_path, small_blocks, row, message):
+    text, _, _ = table_text(300)
+    path = write(tmp_path / "bad.csv", with_row(text, 250, row))
+    if message is None:
+        table = load_csv(path)
+        assert table.X[248].tolist() == [1, 2, 3] and table.class_names[table.y[248]] == "a, b"
+        return
+    with pytest.raises(ValueError) as excinfo:
+        load_csv(path)
+    assert str(excinfo.value) == f"{path}, {message}"
+
+
+def test_load_csv_the_first_error_in_the_file_wins(tmp_path, small_blocks):
+    text, _, _ = table_text(300)
+    # A bad cell after a NaN is reported first, as when every row was read before any check.
+    path = write(tmp_path / "b.csv", with_row(with_row(text, 20, "1,nan,2,cat"), 280, "1,2,oops,cat"))
+    with raises(ValueError, "b.csv, row 280, column 3 ('c'): expected a number, got 'oops'"):
+        load_csv(path)
+    # A part that is not UTF-8 wins over everything, wherever it is; its position counts from the file's start.
+    data_bytes = with_row(text, 20, "1,2,oops,cat").encode()
+    broken = data_bytes + b"9,9,9,\xff\n"
+    (tmp_path / "u.csv").write_bytes(broken)
+    with raises(ValueError, f"u.csv could not be read as a UTF-8 CSV text file: 'utf-8' codec can't decode byte "
+                f"0xff in position {len(data_bytes) + 6}: invalid start byte"):
+        load_csv(tmp_path / "u.csv")
+    with raises(ValueError, "u.csv could not be read as a UTF-8 CSV text file"):
+        load_csv(tmp_path / "u.csv", target="nope")
+
+
+def test_load_csv_many_blocks_gzip_bom_crlf_blank_lines(tmp_path, small_blocks):
+    text, values, labels = table_text(200)
+    lines = text.split("\n")
+    lines.insert(100, "")  # a blank line still counts in row numbers
+    lines.insert(150, ",,,")  # a row of empty cells is skipped
+    crlf = "\ufeff" + "\r\n".join(lines)
+    with gzip.open(tmp_path / "t.csv.gz", "wb") as f:
+        f.write(crlf.encode("utf-8"))
+    table = load_csv(tmp_path / "t.csv.gz")
+    assert table.feature_names == ["a", "b", "c"] and np.array_equal(table.X, values)
+    assert table.y.tolist() == labels.tolist()
+    bad = with_row("\n".join(lines), 180, "1,2,x,cat").replace("\n", "\r\n")
+    with gzip.open(tmp_path / "b.csv.gz", "wb") as f:
+        f.write(bad.encode("utf-8"))
+    with raises(ValueError, "b.csv.gz, row 180, column 3 ('c'): expected a number, got 'x'"):
+        load_csv(tmp_path / "b.csv.gz")
+
+
+def test_load_csv_gzip_of_several_members_grows_x(tmp_path, small_blocks):
+    # The size in a .gz file's trailer counts only its last member: X starts too small and grows.
+    text, values, labels = table_text(400)
+    head, body = text.split("\n", 1)
+    (tmp_path / "m.csv.gz").write_bytes(gzip.compress((head + "\n" + body).encode()) + gzip.compress(b"1,2,3,cat\n"))
+    table = load_csv(tmp_path / "m.csv.gz")
+    assert table.X.shape == (401, 3) and np.array_equal(table.X[:400], values) and table.X[400].tolist() == [1, 2, 3]
+
+
+def test_load_csv_quoted_line_break_across_blocks(tmp_path, small_blocks):
+    rows = [f"{i},{i / 4},\"name\n{i % 3}\"" if i % 7 == 0 else f"{i},{i / 4},n{i % 3}" for i in range(60)]
+    path = write(tmp_path / "q.csv", "x,y,label\n" + "\n".join(rows) + "\n")
+    table = load_csv(path)
+    assert table.X[:, 0].tolist() == list(range(60)) and table.X[:, 1].tolist() == [i / 4 for i in range(60)]
+    assert table.class_names == ["n0", "n1", "n2", "name\n0", "name\n1", "name\n2"]
+    # the quoted line break counts as a line: row 3's cells end on line 4 (as the csv module counts)
+    with raises(ValueError, "q.csv, row 4, column 2 ('y'): expected a number, got 'z'"):
+        load_csv(write(tmp_path / "q.csv", 'x,y,label\n1,2,"a\nb"\n3,z,c\n'))
+
+
+def test_load_csv_reads_plain_decimals_exactly_as_float_does(tmp_path, small_blocks):
+    rng = np.random.default_rng(1)
+    cells = ["0", "-0", "+7", "5.", ".5", "-.25", "007", "255", "0.1", "-98765.4321", "123456789012345",
+             "0.000000000000001", "9007199254740991", "1.7976931348623157"]
+    cells += [f"{v:.{d}f}" for v, d in zip(rng.standard_normal(300) * 10.0 ** rng.integers(-3, 9, 300),
+                                            rng.integers(0, 12, 300))]
+    rows = [",".join(cells[i : i + 4]) + ",1" for i in range(0, len(cells) - 3, 4)]
+    table = load_csv(write(tmp_path / "p.csv", "\n".join(rows) + "\n"))
+    expected = np.array([[float(c) for c in row.split(",")[:4]] for row in rows])
+    assert table.X.tobytes() == expected.tobytes()  # the same doubles, -0.0 included
+
+
+def test_load_csv_takes_the_fast_readers_when_it_can(tmp_path, small_blocks, monkeypatch):
+    def refuse(self, block):
+        raise AssertionError("the csv module was used")
+
+    plain, values, _ = table_text(100)
+    lines = plain.splitlines()
+    other = "\n".join(line.replace(",", ";", 2).replace(",", ",1e-3,").replace(";", ",") for line in lines) + "\n"
+    monkeypatch.setattr(glassnet_data._Rows, "_add_csv", refuse)
+    assert np.array_equal(load_csv(write(tmp_path / "p.csv", plain)).X, values)  # NumPy array operations
+    assert np.array_equal(load_csv(write(tmp_path / "e.csv", other)).X[:, :3], values)  # np.loadtxt
+    monkeypatch.setattr(glassnet_data._Rows, "_add_loadtxt", refuse)
+    assert np.array_equal(load_csv(tmp_path / "p.csv").X, values)
+
+
+def test_load_csv_float32(tmp_path, small_blocks):
+    text, values, labels = table_text(100)
+    path = write(tmp_path / "t.csv", text + "1e-3,2.5e1,-inf_is_not,cat\n".replace("-inf_is_not", "3"))
+    table = load_csv(path, dtype="float32")
+    assert table.X.dtype == np.float32 and table.X.shape == (101, 3)
+    assert np.array_equal(table.X[:100], values.astype(np.float32))
+    assert np.array_equal(table.X[100], np.array([0.001, 25, 3], np.float32))
+    assert np.array_equal(load_csv(path, dtype=np.float32).X, table.X)
+    with raises(ValueError, "t.csv, row 102, column 2 ('b'): expected a finite number, got '1e39' (beyond float32's"):
+        load_csv(write(tmp_path / "t.csv", text + "1,1e39,2,cat\n"), dtype="float32")
+    assert load_csv(tmp_path / "t.csv").X[100, 1] == 1e39  # fine in float64
+    for bad in ("int64", "float16", "nonsense", 3):
+        with raises(ValueError, "dtype must be float64 or float32, got"):
+            load_csv(path, dtype=bad)
 
 
 # ---------------------------------------------------------------- MNIST
