@@ -543,8 +543,9 @@ class _Rows:
             converters[self.t] = lambda cell: texts.setdefault(cell.strip(), len(texts))
         try:
             # comments=None: '#' is not a comment; the numbers are those float() gives (PyOS_string_to_double)
-            table = np.loadtxt(
-                io.StringIO(text), delimiter=self.delimiter, comments=None, converters=converters or None, ndmin=2
+            table = np.loadtxt(  # encoding=None: converters get str (NumPy 1's default gives them bytes)
+                io.StringIO(text), delimiter=self.delimiter, comments=None, converters=converters or None, ndmin=2,
+                encoding=None,
             )
         except ValueError:
             return False
