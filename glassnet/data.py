@@ -172,6 +172,7 @@ class _Reader:
         self.bytes_read = 0  # of the text, after a BOM
         self._first = True
         self._broken = False
+        self._last = None
         self._file = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
     def __enter__(self):
@@ -221,6 +222,7 @@ class _Reader:
                 raw += self._file.readline()
         except _READ_ERRORS as exc:
             raise self._failed(exc) from exc
+        self._last = raw  # kept until the next block is read, for the reason _Scratch.where gives
         return self._checked(raw) if raw else None
 
     def read_line(self) -> str:
@@ -508,14 +510,17 @@ class _Rows:
             if raw.count(b"\r") != raw.count(b"\r\n"):
                 return False
             raw = raw.replace(b"\r\n", b"\n")  # the same lines
-        # A line break in front, so that every cell has a separator before it as well as after it.
-        raw = b"\n" + raw if raw.endswith(b"\n") else b"\n" + raw + b"\n"
-        b = np.frombuffer(raw, np.uint8)
+        # The bytes with a line break in front, so that every cell has a separator before it as well as after it.
+        n = len(raw)
+        b = self.scratch("bytes", n + 2, np.uint8)
+        b[0] = b[n + 1] = 10
+        b[1 : n + 1] = np.frombuffer(raw, np.uint8)
+        b = b[: n + 1] if raw.endswith(b"\n") else b
         is_sep = np.equal(b, self.delimiter_byte, out=self.scratch("is_sep", len(b), bool))
         is_sep |= np.equal(b, 10, out=self.scratch("is_newline", len(b), bool))
-        seps = np.flatnonzero(is_sep)
+        seps = self.scratch.where("seps", is_sep)
         n_rows = (len(seps) - 1) // self.n_cols
-        if n_rows * self.n_cols != len(seps) - 1 or raw.count(b"\n") != n_rows + 1:
+        if n_rows * self.n_cols != len(seps) - 1 or raw.count(b"\n") + (len(b) - n) != n_rows + 1:
             return False
         ends = seps[1:].reshape(n_rows, self.n_cols)  # where each cell ends,
         before = seps[:-1].reshape(n_rows, self.n_cols)  # and the separator before it
@@ -527,7 +532,7 @@ class _Rows:
         if not _plain_numbers(b, ends[:, f], before[:, f], self.X[r : r + n_rows], self.scratch, signs, points):
             return False
         if self.t is not None:
-            texts, inverse = _cell_texts(raw, b, ends[:, self.t], before[:, self.t] + 1)
+            texts, inverse = _cell_texts(b, ends[:, self.t], before[:, self.t] + 1)
             self.codes[r : r + n_rows] = self._codes_of(texts)[inverse]
         self._on_lines(r, block.line)
         self.n += n_rows
@@ -689,10 +694,17 @@ class _Scratch:
         self._arrays = {}
 
     def __call__(self, name, n, dtype, shape=None):
+        """A kept array called ``name`` of ``n`` elements (or of ``shape``); what it holds is left over."""
         array = self._arrays.get(name)
         if array is None or array.dtype != dtype or len(array) < n:
             array = self._arrays[name] = np.empty(n + n // 4, dtype)
         return array[:n] if shape is None else array[:n].reshape(shape)
+
+    def where(self, name, mask):
+        """``np.flatnonzero(mask)``, kept until the next call for ``name`` has made its own: the allocator then
+        puts the next one where the one before was, instead of taking fresh memory from the system."""
+        found = self._arrays[name] = np.flatnonzero(mask)
+        return found
 
 
 def _plain_numbers(b, ends, before, out, scratch, signs=True, points=True) -> bool:
@@ -735,51 +747,53 @@ def _plain_numbers(b, ends, before, out, scratch, signs=True, points=True) -> bo
         """The k-th characters from the cells' ends and their digits (char - 48), for the cells that have one
         (``cells``, None for all)."""
         if longer[k] == n:
+            cells = None
             np.subtract(last, k, out=index)
-            np.take(b, index, out=char, mode="clip")
-            np.subtract(char, 48, out=digit, dtype=np.uint8)
-            return None, char, digit
-        cells = np.flatnonzero(n_chars > k)
-        some = b[last[cells] - k]
-        return cells, some, np.subtract(some, 48, dtype=np.uint8)
+        else:
+            cells = s.where("cells", np.greater(n_chars, k, out=flag))
+            np.take(last, cells, out=index[: len(cells)])
+            index[: len(cells)] -= k
+        m = n if cells is None else len(cells)
+        np.take(b, index[:m], out=char[:m], mode="clip")
+        return cells, char[:m], np.subtract(char[:m], 48, out=digit[:m], dtype=np.uint8)
 
     if not points:
         # number = the sum of digit * 10**k, k counting from the cell's end
-        term = s("term", n, number.dtype)
         for k in range(width):
             cells, _, digits = column(k)
-            if not np.less(digits, 10, out=flag[: len(digits)]).all():
+            m = len(digits)
+            if not np.less(digits, 10, out=flag[:m]).all():
                 return False
+            term = np.multiply(digits, 10**k, out=s("term", m, number.dtype), dtype=number.dtype)
             if cells is None:
-                np.multiply(digits, 10**k, out=term, dtype=number.dtype)
                 number += term
             else:
-                number[cells] += np.multiply(digits, 10**k, dtype=number.dtype)
+                term += np.take(number, cells, out=s("part", m, number.dtype))
+                np.put(number, cells, term)
     else:
         # Horner's rule, the most significant character first; a point is skipped and remembered
         n_points, point_at = s("n_points", n, np.uint8), s("point_at", n, np.uint8)  # point_at: digits after it
         n_points.fill(0)
         point_at.fill(0)
-        is_point = s("is_point", n, bool)
         for k in range(width - 1, -1, -1):
             cells, chars, digits = column(k)
             m = len(digits)
             is_digit = np.less(digits, 10, out=flag[:m])
-            np.equal(chars, ord("."), out=is_point[:m])
-            if not (is_digit | is_point[:m]).all():
+            is_point = np.equal(chars, ord("."), out=s("is_point", m, bool))
+            if not np.logical_or(is_digit, is_point, out=s("ok", m, bool)).all():
                 return False
-            part = number if cells is None else number[cells]
+            part = number if cells is None else np.take(number, cells, out=s("part", m, number.dtype))
             part *= 10
-            if is_point[:m].any():
+            if is_point.any():
                 digits *= is_digit
-                at = is_point[:m].nonzero()[0]
+                at = is_point.nonzero()[0]
                 part[at] //= 10  # undo the shift: a point is not a digit
                 at = at if cells is None else cells[at]
                 n_points[at] += 1
                 point_at[at] = k
             part += digits
             if cells is not None:
-                number[cells] = part
+                np.put(number, cells, part)
         if n_points.max() > 1 or np.less_equal(n_chars, n_points, out=flag).any():
             return False  # two points, or a point alone
     if number.dtype == np.int64 and number.max() >= _EXACT:
@@ -795,19 +809,19 @@ def _plain_numbers(b, ends, before, out, scratch, signs=True, points=True) -> bo
     return True
 
 
-def _cell_texts(raw, b, ends, starts):
-    """The distinct stripped texts of the cells of ``raw`` from offsets ``starts`` to ``ends``, and for each cell
-    the index of its text."""
+def _cell_texts(b, ends, starts):
+    """The distinct stripped texts of the cells of the bytes ``b`` from offsets ``starts`` to ``ends``, and for
+    each cell the index of its text."""
     lens = ends - starts
     width = max(int(lens.max()), 1)
     if width <= 64:
-        padded = np.concatenate([b, np.zeros(width, np.uint8)])
-        cells = np.lib.stride_tricks.sliding_window_view(padded, width)[starts]
-        cells[np.arange(width) >= lens[:, None]] = 0  # the block has no NUL bytes: none is lost
+        offsets = np.arange(width)
+        cells = b[np.minimum(starts[:, None] + offsets, len(b) - 1)]
+        cells[offsets >= lens[:, None]] = 0  # the block has no NUL bytes: none is lost
         distinct, inverse = np.unique(cells.view(f"S{width}").ravel(), return_inverse=True)
         return [cell.decode("utf-8").strip() for cell in distinct], inverse.ravel()
     index = {}
-    inverse = [index.setdefault(raw[s:e], len(index)) for s, e in zip(starts.tolist(), ends.tolist())]
+    inverse = [index.setdefault(b[s:e].tobytes(), len(index)) for s, e in zip(starts.tolist(), ends.tolist())]
     return [cell.decode("utf-8").strip() for cell in index], np.array(inverse, dtype=np.intp)
 
 
