@@ -149,18 +149,25 @@ def _count_lines(raw) -> int:
 
 
 class _Block:
-    """Whole lines of the file: ``raw`` bytes, their ``text`` and the number of their first ``line``."""
+    """Whole lines of the file: ``raw`` bytes, their ``text``, the number of their first ``line`` and
+    how many lines they are (``n_lines``)."""
 
-    __slots__ = ("raw", "line", "_text")
+    __slots__ = ("raw", "line", "_text", "_n_lines")
 
-    def __init__(self, raw: bytes, line: int, text: str | None = None):
-        self.raw, self.line, self._text = raw, line, text
+    def __init__(self, raw: bytes, line: int, text: str | None = None, n_lines: int | None = None):
+        self.raw, self.line, self._text, self._n_lines = raw, line, text, n_lines
 
     @property
     def text(self) -> str:
         if self._text is None:
             self._text = self.raw.decode("utf-8")  # already checked to be UTF-8 when it was read
         return self._text
+
+    @property
+    def n_lines(self) -> int:
+        if self._n_lines is None:
+            self._n_lines = _count_lines(self.raw)
+        return self._n_lines
 
 
 class _Reader:
@@ -211,7 +218,7 @@ class _Reader:
             raise self._failed(f"'{exc.encoding}' codec can't decode {problem}: {exc.reason}") from exc
         block = _Block(raw, self.line, text)
         self.bytes_read += len(raw)
-        self.line += _count_lines(raw)
+        self.line += block.n_lines
         return block
 
     def read(self, size=None) -> _Block | None:
@@ -428,7 +435,7 @@ def _load_csv(reader, target, header, delimiter, ignore, labelled, dtype):
 
     # Room for the rows the file seems to hold, judged from the first block; pages that are
     # never written cost no memory, and the array grows if the guess was short.
-    n_lines = _count_lines(body.raw)
+    n_lines = body.n_lines
     rest = max(0, reader.size_hint() - reader.bytes_read)
     capacity = n_lines + math.ceil(1.05 * n_lines * rest / max(1, len(body.raw))) + 16
     table = _Rows(reader, delimiter, names, has_header, first_line, features, t, ignored, dtype, capacity)
@@ -520,7 +527,7 @@ class _Rows:
         is_sep |= np.equal(b, 10, out=self.scratch("is_newline", len(b), bool))
         seps = self.scratch.where("seps", is_sep)
         n_rows = (len(seps) - 1) // self.n_cols
-        if n_rows * self.n_cols != len(seps) - 1 or raw.count(b"\n") + (len(b) - n) != n_rows + 1:
+        if n_rows * self.n_cols != len(seps) - 1 or block.n_lines != n_rows:
             return False
         ends = seps[1:].reshape(n_rows, self.n_cols)  # where each cell ends,
         before = seps[:-1].reshape(n_rows, self.n_cols)  # and the separator before it
@@ -558,7 +565,7 @@ class _Rows:
         if table.shape[1] != self.n_cols:
             return False
         offsets = None
-        if n_rows != _count_lines(block.raw):
+        if n_rows != block.n_lines:
             # np.loadtxt skips empty lines: find which rows are on which lines
             lines = list(io.StringIO(text, newline=""))
             offsets = [i for i, line in enumerate(lines) if line not in ("\n", "\r\n")]
@@ -587,8 +594,7 @@ class _Rows:
 
     def _add_csv(self, block):
         """The old way, cell by cell; a quoted line break at the end of the block reads on into the file."""
-        text, reader = block.text, self.reader
-        n_lines = _count_lines(text)
+        text, reader, n_lines = block.text, self.reader, block.n_lines
         read = 0
         pulled = []  # lines read from the file after the block and not yet given to the csv reader
 
@@ -739,22 +745,21 @@ def _plain_numbers(b, ends, before, out, scratch, signs=True, points=True) -> bo
             return False  # a sign alone
     n_chars = s("n_chars", n, np.uint8)  # digits and point, without the sign
     np.copyto(n_chars, lens, casting="unsafe")
-    longer = n - np.bincount(n_chars, minlength=width + 1).cumsum()  # longer[k]: cells of more than k characters
     number = s("number", n, np.uint32 if width <= 9 else np.int64)
-    number.fill(0)
 
     def column(k):
         """The k-th characters from the cells' ends and their digits (char - 48), for the cells that have one
         (``cells``, None for all)."""
-        if longer[k] == n:
-            cells = None
-            np.subtract(last, k, out=index)
+        if k == 0:
+            cells, at = None, last
+        elif np.count_nonzero(np.greater(n_chars, k, out=flag)) == n:
+            cells, at = None, np.subtract(last, k, out=index)
         else:
-            cells = s.where("cells", np.greater(n_chars, k, out=flag))
-            np.take(last, cells, out=index[: len(cells)])
-            index[: len(cells)] -= k
-        m = n if cells is None else len(cells)
-        np.take(b, index[:m], out=char[:m], mode="clip")
+            cells = s.where("cells", flag)
+            at = np.take(last, cells, out=index[: len(cells)])
+            at -= k
+        m = len(at)
+        np.take(b, at, out=char[:m], mode="clip")
         return cells, char[:m], np.subtract(char[:m], 48, out=digit[:m], dtype=np.uint8)
 
     if not points:
@@ -764,6 +769,9 @@ def _plain_numbers(b, ends, before, out, scratch, signs=True, points=True) -> bo
             m = len(digits)
             if not np.less(digits, 10, out=flag[:m]).all():
                 return False
+            if k == 0:
+                np.copyto(number, digits)
+                continue
             term = np.multiply(digits, 10**k, out=s("term", m, number.dtype), dtype=number.dtype)
             if cells is None:
                 number += term
@@ -775,6 +783,7 @@ def _plain_numbers(b, ends, before, out, scratch, signs=True, points=True) -> bo
         n_points, point_at = s("n_points", n, np.uint8), s("point_at", n, np.uint8)  # point_at: digits after it
         n_points.fill(0)
         point_at.fill(0)
+        number.fill(0)
         for k in range(width - 1, -1, -1):
             cells, chars, digits = column(k)
             m = len(digits)
