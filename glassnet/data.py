@@ -938,13 +938,18 @@ def _mnist_csv(path: Path):
             if first is None:
                 raise ValueError(f"{path} is empty: it has no rows to read")
             has_header = not _is_number(first.split(",")[0])
-            if not has_header:
-                f.seek(0)
             try:
-                # numpy's C parser reads the 60,000-row file in seconds; the csv module takes minutes.
-                table = np.loadtxt(f, delimiter=",", ndmin=2)
+                # load_csv reads plain numbers, such as MNIST's, at tens of MB/s (np.loadtxt at about 10)
+                table = load_csv(path, header=has_header, labelled=False).X
             except ValueError:
-                table = None
+                # something else (a comment, NaN, a bad cell): read as before, for the same result or message
+                f.seek(0)
+                if has_header:
+                    next(line for line in f if line.strip())
+                try:
+                    table = np.loadtxt(f, delimiter=",", ndmin=2)
+                except ValueError:
+                    table = None
     except _READ_ERRORS as exc:
         raise ValueError(f"{path} could not be read as a UTF-8 CSV text file: {exc}") from exc
     if table is None:
