@@ -453,6 +453,22 @@ def test_mnist_csv_errors(tmp_path):
         mnist(tmp_path / "nowhere")
 
 
+def test_mnist_csv_reads_plain_files_in_blocks_and_others_the_old_way(tmp_path, monkeypatch):
+    text, images, labels = mnist_csv_text(3, 6, header=True)
+    loadtxt = np.loadtxt
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("np.loadtxt was used")
+
+    monkeypatch.setattr(np, "loadtxt", refuse)
+    X, y = mnist(write(tmp_path / "d.csv", text))
+    assert np.array_equal(X, images) and np.array_equal(y, labels)
+    monkeypatch.setattr(np, "loadtxt", loadtxt)
+    # a comment line is skipped by np.loadtxt, as it always was
+    X, y = mnist(write(tmp_path / "c.csv", text.replace("\n", "\n# a comment\n", 1)))
+    assert np.array_equal(X, images) and np.array_equal(y, labels)
+
+
 def test_mnist_directory_without_data(tmp_path):
     with raises(ValueError, "holds neither the four MNIST IDX files"):
         mnist(tmp_path)
