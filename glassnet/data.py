@@ -17,18 +17,18 @@ in the CPU cache) straight into a preallocated ``X`` of the final dtype, and
 each block is parsed by the first of three readers that takes all of it:
 
 1. NumPy array operations on the block's bytes, when every feature cell is a
-   plain decimal number (an optional sign, digits, at most one point, fewer
-   than 16 significant digits: ``255``, ``-0.5``, ``3.25``), which is what
-   most machine-written tables hold. Separators are found with one vectorised
+   plain decimal number (an optional sign, digits, at most one point, up to
+   15 significant digits: ``255``, ``-0.5``, ``3.25``), which is what most
+   machine-written tables hold. Separators are found with one vectorised
    comparison, each row is checked to have its cells, and the cells' digits
    are combined column by column (``_plain_numbers``). The number is then
    ``m / 10**p`` with ``m < 2**53`` and ``p <= 17``, two floats that are
    exact, so the one division rounds correctly: the result is the very double
    ``float()`` gives for the text (Clinger's fast path), which is why this
-   reader is not an approximation. About 5 to 15 times faster than
-   ``np.loadtxt`` here: NumPy's C reader hands each number to Python's
-   correctly rounding ``PyOS_string_to_double``, which is as slow as the old
-   Python loop on short numbers such as MNIST's pixels.
+   reader is not an approximation. It is 2 to 7 times faster than
+   ``np.loadtxt`` (benchmarks/bench_csv.py): NumPy's C reader hands every
+   number to Python's correctly rounding ``PyOS_string_to_double``, which is
+   about as slow as the old Python loop on short numbers like MNIST's pixels.
 2. ``np.loadtxt`` (NumPy's C reader, NumPy >= 1.23) on the block, for the
    numbers the first reader leaves (exponents, ``nan``, spaces around cells),
    with the label and ignored columns read through converters and
@@ -50,6 +50,7 @@ pandas or pyarrow would read as fast, but glassnet does not depend on them.
 from __future__ import annotations
 
 import bisect
+import collections
 import csv
 import gzip
 import io
@@ -501,15 +502,14 @@ class _Rows:
     def add(self, block: _Block):
         """Parse the rows of ``block``: by NumPy array operations when its features are plain decimal numbers,
         else by ``np.loadtxt``, else (quotes, a bad cell) cell by cell with the csv module."""
-        raw = block.raw
-        if not raw:
-            return
-        if self.delimiter_byte is not None and b'"' not in raw and b"\0" not in raw and self._add_plain(block):
-            return
-        text = block.text
-        if self.loadtxt_ok and '"' not in text and "\0" not in text and self._add_loadtxt(block):
-            return
-        self._add_csv(block)
+        while block is not None and block.raw:
+            raw = block.raw
+            if self.delimiter_byte is not None and b'"' not in raw and b"\0" not in raw and self._add_plain(block):
+                return
+            text = block.text
+            if self.loadtxt_ok and '"' not in text and "\0" not in text and self._add_loadtxt(block):
+                return
+            block = self._add_csv(block)
 
     def _add_plain(self, block) -> bool:
         raw = block.raw
@@ -553,12 +553,11 @@ class _Rows:
         converters = {j: _ignored_cell for j in self.ignored}
         if self.t is not None:
             converters[self.t] = lambda cell: texts.setdefault(cell.strip(), len(texts))
+        # comments=None: '#' is not a comment; encoding=None: the converters get str (NumPy 1 gave them bytes).
+        # The numbers are those float() gives: both use PyOS_string_to_double.
+        options = {"delimiter": self.delimiter, "comments": None, "converters": converters or None, "encoding": None}
         try:
-            # comments=None: '#' is not a comment; the numbers are those float() gives (PyOS_string_to_double)
-            table = np.loadtxt(  # encoding=None: converters get str (NumPy 1's default gives them bytes)
-                io.StringIO(text), delimiter=self.delimiter, comments=None, converters=converters or None, ndmin=2,
-                encoding=None,
-            )
+            table = np.loadtxt(io.StringIO(text), ndmin=2, **options)
         except ValueError:
             return False
         n_rows = len(table)
@@ -592,11 +591,12 @@ class _Rows:
         self.n += n_rows
         return True
 
-    def _add_csv(self, block):
-        """The old way, cell by cell; a quoted line break at the end of the block reads on into the file."""
+    def _add_csv(self, block) -> _Block | None:
+        """The old way, cell by cell. A quoted line break at the end of the block reads on into the file; the
+        lines read with the end of that row (ended by a lone \r) come back as a block of their own."""
         text, reader, n_lines = block.text, self.reader, block.n_lines
         read = 0
-        pulled = []  # lines read from the file after the block and not yet given to the csv reader
+        pulled = collections.deque()  # lines read from the file after the block, not yet given to the csv reader
 
         def lines():
             nonlocal read
@@ -607,7 +607,7 @@ class _Rows:
                 if not pulled:
                     pulled.extend(io.StringIO(more, newline=""))
                 read += 1
-                yield pulled.pop(0)
+                yield pulled.popleft()
 
         records = csv.reader(lines(), delimiter=self.delimiter)
         try:
@@ -619,9 +619,10 @@ class _Rows:
                     break
         except csv.Error as exc:
             raise reader._failed(exc) from exc
-        if pulled:  # lines after the row that ran past the block, read with it (ended by a lone \r)
-            rest = "".join(pulled)
-            self.add(_Block(rest.encode("utf-8"), block.line + read, rest))
+        if not pulled:
+            return None
+        rest = "".join(pulled)
+        return _Block(rest.encode("utf-8"), block.line + read, rest)
 
     def _add_row(self, line, cells):
         if len(cells) != self.n_cols:

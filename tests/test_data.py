@@ -258,6 +258,19 @@ def test_load_csv_quoted_line_break_across_blocks(tmp_path, small_blocks):
         load_csv(write(tmp_path / "q.csv", 'x,y,label\n1,2,"a\nb"\n3,z,c\n'))
 
 
+def test_load_csv_lone_cr_line_ends_with_quoted_line_breaks(tmp_path, small_blocks):
+    # Blocks end at \n, here only inside quotes: every block reads on into the next one (1,500 times).
+    rows = [f'{i},{i % 5},"name\n{i % 3}"' for i in range(1500)]
+    path = tmp_path / "mac.csv"
+    path.write_text("x,y,label\r" + "\r".join(rows) + "\r", newline="")
+    table = load_csv(path)
+    assert table.X.shape == (1500, 2) and table.X[:, 0].tolist() == list(range(1500))
+    assert table.class_names == ["name\n0", "name\n1", "name\n2"] and table.y[:4].tolist() == [0, 1, 2, 0]
+    path.write_text("x,y,label\r" + "\r".join(rows[:1000] + ['1,two,"a\nb"']) + "\r", newline="")
+    with raises(ValueError, "mac.csv, row 2003, column 2 ('y'): expected a number, got 'two'"):
+        load_csv(path)
+
+
 def test_load_csv_reads_plain_decimals_exactly_as_float_does(tmp_path, small_blocks):
     rng = np.random.default_rng(1)
     cells = ["0", "-0", "+7", "5.", ".5", "-.25", "007", "255", "0.1", "-98765.4321", "123456789012345",
