@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_vs_peers import cpu_name  # the same machine line as the training benchmark
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = ["setosa", "versicolor", "virginica"]
@@ -190,12 +191,7 @@ def run_child(reader, path, shape, before_file, timeout) -> dict | None:
 
 # ---------------------------------------------------------------- report
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_name()
     try:
         import pandas
 

@@ -62,13 +62,19 @@ def blas_threads() -> int:
     return max(counts) if counts else os.cpu_count() or 1
 
 
-def machine() -> str:
+def cpu_name() -> str:
+    """The processor's model name (from /proc/cpuinfo on Linux)."""
     cpu = platform.processor() or "unknown CPU"
     try:
         with open("/proc/cpuinfo") as f:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    return cpu
+
+
+def machine() -> str:
+    cpu = cpu_name()
     try:
         from threadpoolctl import threadpool_info
 
