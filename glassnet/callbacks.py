@@ -18,7 +18,7 @@ from __future__ import annotations
 from glassnet.checks import choice, positive_number
 
 # metric name -> True when larger is better
-MONITORS = {"val_loss": False, "val_accuracy": True}
+MONITORS = {"val_loss": False, "val_accuracy": True, "val_r2": True}
 
 
 class StopTraining(Exception):
@@ -42,7 +42,8 @@ class EarlyStopping:
     patience : int
         Stop after this many epochs in a row without a strict improvement.
     monitor : str
-        ``"val_loss"`` (lower is better) or ``"val_accuracy"`` (higher is better).
+        ``"val_loss"`` (lower is better), ``"val_accuracy"`` (higher is better)
+        or, for a regression network, ``"val_r2"`` (higher is better).
 
     Attributes
     ----------

@@ -20,8 +20,9 @@ only in how it spends time and memory:
   weights the step is the unweighted one, untouched.
 * No wasted gradient. The first layer's ``dX`` is never computed: nothing uses it.
 * Losses once per epoch. Each batch's output is written straight into the rows
-  of an epoch-long ``Yhat``; the epoch's loss and accuracy are computed from it
-  at the end instead of a few small reductions per batch.
+  of an epoch-long ``Yhat``; the epoch's loss and accuracy (R² for a regression
+  network) are computed from it at the end instead of a few small reductions
+  per batch.
 * Plain SGD folded in. Back-propagation is linear in the output ``dZ``, so
   scaling it by ``lr`` makes every ``dW`` and ``db`` come out as ``lr`` times
   the gradient, and ``W -= dW`` is the whole update: no separate optimizer

@@ -24,6 +24,13 @@ class History:
     ``lr`` is the learning rate of each epoch, recorded when ``fit`` was given
     a ``schedule``.
 
+    A regression network (a linear output layer, ``Network.is_regression``)
+    records ``r2`` and ``val_r2`` instead of ``accuracy`` and ``val_accuracy``,
+    which stay empty. ``r2`` is the R² (``glassnet.metrics.regression_scores``)
+    of all the epoch's outputs, each from its batch's forward pass before its
+    update, against their targets; ``val_r2`` that of the validation data
+    after the epoch's last update. Both are weighted when ``fit`` is.
+
     ``best_epoch`` (early stopping) is the epoch, counted from 1, whose weights
     ``fit`` restored. With ``restarts``, the history is the winning run's:
     ``restart`` is its index (from 0), ``restart_scores`` the monitored
@@ -36,12 +43,14 @@ class History:
     val_loss: list = field(default_factory=list)
     val_accuracy: list = field(default_factory=list)
     lr: list = field(default_factory=list)
+    r2: list = field(default_factory=list)
+    val_r2: list = field(default_factory=list)
     best_epoch: int | None = None
     restart: int | None = None
     restart_scores: list = field(default_factory=list)
     restart_seeds: list = field(default_factory=list)
 
-    PER_EPOCH: ClassVar[tuple] = ("loss", "accuracy", "val_loss", "val_accuracy", "lr")
+    PER_EPOCH: ClassVar[tuple] = ("loss", "accuracy", "r2", "val_loss", "val_accuracy", "val_r2", "lr")
 
     @property
     def epochs(self) -> int:

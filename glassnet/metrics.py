@@ -1,4 +1,4 @@
-"""Classification metrics: confusion counts, per-class precision and recall.
+"""Metrics: confusion counts, per-class precision and recall; R², MAE and RMSE of a regression.
 
 Pure NumPy, no plotting: ``glassnet.plots`` draws what this module counts.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet import checks
+from glassnet.losses import check_sample_weight
 
 
 def classes(Yhat) -> np.ndarray:
@@ -105,3 +106,75 @@ def per_class_scores(y_true, y_pred, n_classes=None) -> dict:
         "f1": f1,
         "support": support,
     }
+
+
+def regression_scores(Y, Yhat, sample_weight=None, *, check=True) -> dict:
+    """R², mean absolute error and root mean squared error of the predictions ``Yhat`` of targets ``Y``.
+
+    Every score is computed per output column and then averaged over the
+    columns with equal weights (scikit-learn's ``multioutput="uniform_average"``):
+
+    * ``r2`` = mean over columns ``j`` of ``1 - SS_res_j / SS_tot_j``, with
+      ``SS_res_j = sum_i w_i (Y_ij - Yhat_ij)^2`` and
+      ``SS_tot_j = sum_i w_i (Y_ij - Ybar_j)^2`` around the weighted mean
+      ``Ybar_j``. A constant column (``SS_tot_j = 0``: it has no variance to
+      explain) gets 1.0 when it is predicted exactly and 0.0 otherwise, as in
+      scikit-learn, never NaN.
+    * ``mae`` = mean over columns of ``sum_i w_i |Y_ij - Yhat_ij| / sum_i w_i``.
+    * ``rmse`` = mean over columns of ``sqrt(sum_i w_i (Y_ij - Yhat_ij)^2 / sum_i w_i)``.
+
+    Without ``sample_weight`` every ``w_i`` is 1. The results match
+    ``sklearn.metrics.r2_score``, ``mean_absolute_error`` and
+    ``root_mean_squared_error`` (``sample_weight`` included).
+
+    Parameters
+    ----------
+    Y, Yhat : arrays of shape (N, k), or (N,) for one output
+        Targets and predictions, finite numbers, same shape.
+    sample_weight : array of shape (N,), optional
+        One weight per row (finite, ``>= 0``, not all zero).
+    check : bool
+        ``False`` takes ``Y`` and ``Yhat`` as 2-D float arrays of one shape and
+        ``sample_weight`` as checked weights, without checking them (for a
+        training loop; a diverged run's NaN outputs then give NaN scores).
+
+    Returns
+    -------
+    dict with ``"r2"``, ``"mae"`` and ``"rmse"`` (floats)
+
+    Examples
+    --------
+    >>> regression_scores([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
+    {'r2': 0.5, 'mae': 0.3333333333333333, 'rmse': 0.5773502691896257}
+    """
+    if check:
+        Y, Yhat = _regression_columns("Y", Y), _regression_columns("Yhat", Yhat)
+        if Y.shape != Yhat.shape:
+            raise ValueError(f"Y has shape {Y.shape} but Yhat has shape {Yhat.shape}; they must match")
+        if sample_weight is not None:
+            sample_weight = check_sample_weight("sample_weight", sample_weight, Y.shape[0], rows="Y")
+    Y, Yhat = np.asarray(Y, np.float64), np.asarray(Yhat, np.float64)
+    w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    total = w.sum()
+    error = Y - Yhat
+    ss_res = w @ (error * error)
+    ss_tot = w @ (Y - w @ Y / total) ** 2
+    # A column that is constant (on the weighted rows) has no variance, whatever rounding says of its mean.
+    ss_tot[(Y[w > 0] == Y[w > 0][:1]).all(axis=0)] = 0.0
+    explained = ss_tot > 0
+    r2 = np.where(ss_res == 0, 1.0, 0.0)
+    r2[explained] = 1.0 - ss_res[explained] / ss_tot[explained]
+    return {
+        "r2": float(r2.mean()),
+        "mae": float((w @ np.abs(error) / total).mean()),
+        "rmse": float(np.sqrt(ss_res / total).mean()),
+    }
+
+
+def _regression_columns(name, value) -> np.ndarray:
+    """``value`` as a finite float64 matrix, one column per output: a vector is one output, not one sample."""
+    try:
+        arr = np.asarray(value)
+    except Exception:  # ragged nested lists and the like: finite_matrix names the problem
+        arr = value
+    return checks.finite_matrix(name, arr.reshape(-1, 1) if getattr(arr, "ndim", None) == 1 else arr)

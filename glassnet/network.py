@@ -16,7 +16,7 @@ import numpy as np
 from glassnet.checks import all_finite, class_labels, describe, finite_matrix, positive_number
 from glassnet.layers import LAYERS, Dense
 from glassnet.losses import check_sample_weight, get_loss, weighted_mean
-from glassnet.metrics import classes, n_correct
+from glassnet.metrics import classes, n_correct, regression_scores  # noqa: F401 (n_correct: its old home)
 from glassnet.modelfile import save
 from glassnet.optimizers import optimizer_or_lr
 from glassnet.preprocessing import one_hot
@@ -110,6 +110,11 @@ class Network:
     @property
     def n_out(self) -> int:
         return self.layers[-1].n_out
+
+    @property
+    def is_regression(self) -> bool:
+        """Whether the output layer is linear: ``predict`` then gives values and ``evaluate`` R², MAE, RMSE."""
+        return self.layers[-1].activation.name == "linear"
 
     @property
     def dtype(self) -> np.dtype:
@@ -248,6 +253,8 @@ class Network:
     def predict(self, X):
         """Class indices: the argmax of each output row (``Yhat >= 0.5`` for one output).
 
+        A regression network (``is_regression``) predicts its output values
+        instead: shape ``(N,)`` for one output, ``(N, n_out)`` for several.
         Prediction stores nothing in the layers (their ``X, Z, A`` stay as the
         last ``forward`` left them) and skips what the classes do not need:
         a softmax output layer is not computed, because softmax keeps the
@@ -264,6 +271,8 @@ class Network:
             Z = layer.pre_activation(A)
             A = layer.activation.forward(Z, out=Z)  # in the same array
         Z = out.pre_activation(A)
+        if self.is_regression:  # Yhat = Z
+            return Z.reshape(-1) if out.n_out == 1 else Z.reshape(-1, out.n_out)
         if out.activation.name == "softmax":
             return Z.argmax(axis=-1).reshape(-1)
         return classes(out.activation.forward(Z, out=Z).reshape(-1, out.n_out))
@@ -271,18 +280,20 @@ class Network:
     def evaluate(self, X, y, sample_weight=None) -> dict:
         """``{"loss", "accuracy", "n_samples"}`` of the network on raw ``(X, y)``.
 
-        With ``sample_weight`` both are weighted: the loss is ``sum w L / sum w``
+        A regression network (``is_regression``) reports ``{"loss", "r2",
+        "mae", "rmse", "n_samples"}`` instead (``glassnet.metrics.regression_scores``).
+        With ``sample_weight`` all are weighted: the loss is ``sum w L / sum w``
         (``glassnet.losses``), the accuracy the weighted share of right answers.
         """
         X = self.prepare_X(X)
         Y = self.targets(y, X.shape[0])
         w = None if sample_weight is None else check_sample_weight("sample_weight", sample_weight, X.shape[0])
         Yhat = self.forward(X, check=False)
-        if w is None:
-            accuracy = n_correct(Yhat, Y) / X.shape[0]
+        if self.is_regression:
+            scores = regression_scores(Y, Yhat, w, check=False)
         else:
-            accuracy = weighted_mean(classes(Yhat) == classes(Y), w)
-        return {"loss": self.loss.value(Yhat, Y, w), "accuracy": accuracy, "n_samples": int(X.shape[0])}
+            scores = {"accuracy": weighted_mean(classes(Yhat) == classes(Y), w)}
+        return {"loss": self.loss.value(Yhat, Y, w), **scores, "n_samples": int(X.shape[0])}
 
     def save(self, path, history=None):
         """Write the network to a safetensors model file: ``glassnet.io.save(self, path, history)``."""

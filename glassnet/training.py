@@ -27,7 +27,7 @@ from glassnet.callbacks import MONITORS, EarlyStopping, StopTraining, is_better
 from glassnet.checks import choice, class_labels, describe, flag, positive_number
 from glassnet.history import History, mean_batch_loss
 from glassnet.losses import check_sample_weight, weighted_mean
-from glassnet.metrics import classes, n_correct
+from glassnet.metrics import classes, n_correct, regression_scores
 from glassnet.optimizers import optimizer_or_lr
 from glassnet.schedules import get_schedule
 
@@ -40,25 +40,33 @@ def reference_epoch(net, X, Y, batch_size, optimizer, order=None, sample_weight=
     stored). The loss is the mean of the batches' losses (see ``History``).
     ``sample_weight`` (checked weights, one per row of ``X``) makes every
     batch's loss its weighted mean ``sum w L / sum w`` (``glassnet.losses``)
-    and the accuracy the weighted share of right answers.
+    and the accuracy the weighted share of right answers. A regression network
+    (``net.is_regression``) gets ``(loss, r2)`` instead: the (weighted) R² of
+    all the batches' outputs, each from the forward pass before its update.
     """
     n = X.shape[0]
     order = np.arange(n) if order is None else order
-    batch_losses, correct = [], 0
+    batch_losses, correct, outputs = [], 0, []
     for start in range(0, n, batch_size):
         batch = order[start : start + batch_size]
         Xb, Yb = X[batch], Y[batch]
         wb = None if sample_weight is None else sample_weight[batch]
         Yhat = net.forward(Xb, check=False)
         batch_losses.append(net.loss.value(Yhat, Yb, wb))
-        if wb is None:
+        if net.is_regression:  # scored once the epoch is over
+            outputs.append(Yhat.copy())
+        elif wb is None:
             correct += n_correct(Yhat, Yb)
         else:  # the weight of the right answers
             correct += float(wb.astype(np.float64) @ (classes(Yhat) == classes(Yb)))
         net.backward(Yb, check=False, sample_weight=wb)
         optimizer.step(net.parameters(), net.gradients())
+    loss = float(np.mean(batch_losses))
+    if net.is_regression:
+        w = None if sample_weight is None else sample_weight[order]
+        return loss, regression_scores(Y[order], np.concatenate(outputs), w, check=False)["r2"]
     total = n if sample_weight is None else float(sample_weight.astype(np.float64).sum())
-    return float(np.mean(batch_losses)), correct / total
+    return loss, correct / total
 
 
 def class_weights(labels, class_weight="balanced", n_classes=None) -> np.ndarray:
@@ -189,8 +197,9 @@ def fit(
         Reshuffle the samples every epoch with the network's generator
         (seeded by ``Network(..., seed=...)``).
     validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
-        Measured after every epoch into ``val_loss``/``val_accuracy``; the
-        third element weights the validation rows (see ``sample_weight``).
+        Measured after every epoch into ``val_loss`` and ``val_accuracy`` (a
+        regression network: ``val_r2``, see ``History``); the third element
+        weights the validation rows (see ``sample_weight``).
     callbacks : sequence of callables
         Each is called as ``callback(epoch, history)`` after every epoch
         (``epoch`` counts from 1); progress bars and plots hook in here. A
@@ -207,7 +216,8 @@ def fit(
         many epochs in a row, then restore the weights of its best epoch
         (``history.best_epoch``). Needs validation data.
     monitor : str
-        ``"val_loss"`` (lower is better) or ``"val_accuracy"`` (higher is
+        ``"val_loss"`` (lower is better), or ``"val_accuracy"`` for a
+        classifier and ``"val_r2"`` for a regression network (higher is
         better): what early stopping and restarts compare.
     restarts : int
         Train this many times from different starting weights and keep the
@@ -233,8 +243,8 @@ def fit(
         that of this mean (``glassnet.losses`` says why the weighted mean and
         not Keras's ``sum w L / N``). Only the ratios matter: weights
         ``[2, 1, 1]`` train like the first row given twice. ``loss``,
-        ``accuracy`` and the validation metrics of the ``History`` are then
-        weighted too (accuracy: the weighted share of right answers).
+        ``accuracy`` (or ``r2``) and the validation metrics of the ``History``
+        are then weighted too (accuracy: the weighted share of right answers).
     class_weight : ``"balanced"`` or dict ``{class index: weight}``, optional
         Multiplies the weight of every row by its class's weight (see
         ``class_weights``; ``"balanced"`` is computed on the training rows,
@@ -258,7 +268,7 @@ def fit(
         batch_size = positive_number("batch_size", batch_size, integer=True)
     optimizer = optimizer_or_lr(optimizer, lr)
     schedule = None if schedule is None else get_schedule(schedule)
-    monitor = choice("monitor", monitor, MONITORS)
+    monitor = _monitor(net, monitor)
     patience = None if early_stopping is None else EarlyStopping(early_stopping, monitor).patience
     restarts = positive_number("restarts", restarts, integer=True)
     split = positive_number("validation_split", validation_split, allow_zero=True)
@@ -313,6 +323,22 @@ def _float_dtype(dtype) -> np.dtype:
     if dt not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dt.name}")
     return dt
+
+
+def _monitor(net, monitor) -> str:
+    """``monitor`` checked: a classifier records no ``val_r2`` and a regression network no ``val_accuracy``."""
+    monitor = choice("monitor", monitor, MONITORS)
+    if net.is_regression and monitor == "val_accuracy":
+        raise ValueError(
+            "monitor 'val_accuracy' needs classes, but this network has a linear output (regression) and "
+            "records val_r2; use 'val_r2' or 'val_loss'"
+        )
+    if not net.is_regression and monitor == "val_r2":
+        raise ValueError(
+            "monitor 'val_r2' needs a regression network (a linear output layer), but this one has a "
+            f"{net.layers[-1].activation.name!r} output and records val_accuracy; use 'val_accuracy' or 'val_loss'"
+        )
+    return monitor
 
 
 def _callables(callbacks) -> list:
@@ -405,7 +431,8 @@ def _run(net, plan, lr0, restart=None):
     history = History(restart=restart)
     stopper = None if plan.patience is None else EarlyStopping(plan.patience, plan.monitor)
     trainer = fastpath.FastTrainer(net, optimizer, plan.batch_size) if plan.fast else None
-    target_classes = classes(Y)  # once per run, not once per epoch
+    regression = net.is_regression  # records r2 and val_r2 instead of accuracy and val_accuracy
+    target_classes = None if regression else classes(Y)  # once per run, not once per epoch
     n = X.shape[0]
     stop_requested = False
     for epoch in range(1, plan.epochs + 1):
@@ -414,25 +441,25 @@ def _run(net, plan, lr0, restart=None):
             history.lr.append(optimizer.lr)
         order = net.rng.permutation(n) if plan.shuffle else None
         if trainer is None:
-            loss, accuracy = reference_epoch(net, X, Y, plan.batch_size, optimizer, order, plan.w)
-        elif plan.w is None:
-            Yhat, Y_epoch = trainer.epoch(X, Y, order)
-            hits = classes(Yhat) == (target_classes if order is None else target_classes[order])
-            loss = mean_batch_loss(net.loss.per_sample(Yhat, Y_epoch), plan.batch_size)
-            accuracy = int(hits.sum()) / n
+            loss, score = reference_epoch(net, X, Y, plan.batch_size, optimizer, order, plan.w)
         else:
             Yhat, Y_epoch = trainer.epoch(X, Y, order, plan.w)
-            hits = classes(Yhat) == (target_classes if order is None else target_classes[order])
-            w = plan.w if order is None else plan.w[order]
+            w = plan.w if plan.w is None or order is None else plan.w[order]
             loss = mean_batch_loss(net.loss.per_sample(Yhat, Y_epoch), plan.batch_size, w)
-            accuracy = weighted_mean(hits, w.astype(np.float64))
+            if regression:
+                score = regression_scores(Y_epoch, Yhat, w, check=False)["r2"]
+            else:
+                hits = classes(Yhat) == (target_classes if order is None else target_classes[order])
+                score = int(hits.sum()) / n if w is None else weighted_mean(hits, w.astype(np.float64))
         history.loss.append(loss)
-        history.accuracy.append(accuracy)
+        (history.r2 if regression else history.accuracy).append(score)
         if val is not None:
             Xv, Yv, wv = val
             Yhat = net.forward(Xv, check=False)
             history.val_loss.append(net.loss.value(Yhat, Yv, wv))
-            if wv is None:
+            if regression:
+                history.val_r2.append(regression_scores(Yv, Yhat, wv, check=False)["r2"])
+            elif wv is None:
                 history.val_accuracy.append(n_correct(Yhat, Yv) / len(Yhat))
             else:
                 history.val_accuracy.append(weighted_mean(classes(Yhat) == classes(Yv), wv.astype(np.float64)))

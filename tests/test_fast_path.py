@@ -51,9 +51,10 @@ def test_fast_path_equals_the_readable_path(hidden, out, loss):
         assert opt_fast.steps == opt_slow.steps == 3 * (13 if batch_size == 1 else 5 if batch_size == 3 else 1), case
         for p, q in zip(fast.parameters(), slow.parameters()):
             np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-13, err_msg=case)
-        for key in ("loss", "val_loss"):
+        for key in ("loss", "val_loss", "r2", "val_r2"):  # r2: a linear output (regression) records it
             np.testing.assert_allclose(getattr(h_fast, key), getattr(h_slow, key), rtol=1e-10, err_msg=case)
         assert h_fast.accuracy == h_slow.accuracy and h_fast.val_accuracy == h_slow.val_accuracy, case
+        assert bool(h_fast.r2) == (out == "linear") != bool(h_fast.accuracy), case
 
 
 # weights with zeros, so that batches of one sample with weight 0 (loss 0, gradient 0) occur too
@@ -80,8 +81,9 @@ def test_fast_path_equals_the_readable_path_with_weights(out, loss, blas, monkey
         slow, h_slow = train_weighted(False, out, loss, batch_size, OPTIMIZERS[name](), class_weight=class_weight)
         for p, q in zip(fast.parameters(), slow.parameters()):
             np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-13, err_msg=case)
-        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        for key in ("loss", "accuracy", "r2", "val_loss", "val_accuracy", "val_r2"):
             np.testing.assert_allclose(getattr(h_fast, key), getattr(h_slow, key), rtol=1e-10, err_msg=case)
+        assert bool(h_fast.val_r2) == (out == "linear") != bool(h_fast.val_accuracy), case
     # the weights were used: unweighted training ends elsewhere
     plain, _ = train(True, "tanh", out, loss, True, 3, SGD(0.05))
     weighted, _ = train_weighted(True, out, loss, 3, SGD(0.05))
