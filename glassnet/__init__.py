@@ -13,13 +13,14 @@ The public API::
     gradient_check                    back-propagation vs finite differences
     load, ModelFileError              model files (glassnet.io; Network.save writes them)
     data, preprocessing               file loaders; scalers and target matrices
+    tables                            people's own tables: read, decide the task, split, Columns by name
     datasets, metrics, models         bundled and generated data sets; scores; ready-made networks
     plots, experiments, tutorials     loaded on first use (plots brings matplotlib)
     trace_step, Trace                 every matrix of one training step
     format_matrix                     aligned text rendering of a matrix
 """
 
-from glassnet import data, datasets, io, metrics, models, preprocessing, training
+from glassnet import data, datasets, io, metrics, models, preprocessing, tables, training
 from glassnet.activations import ACTIVATIONS
 from glassnet.callbacks import EarlyStopping, StopTraining
 from glassnet.gradcheck import gradient_check, numerical_gradients
@@ -87,6 +88,7 @@ __all__ = [
     "numerical_gradients",
     "plots",
     "preprocessing",
+    "tables",
     "trace_step",
     "training",
     "tutorials",

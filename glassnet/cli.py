@@ -50,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def progress_bar(total_epochs, quiet=False):
-    """A tqdm bar as a ``fit`` callback: epoch, loss, accuracy, validation accuracy.
+    """A tqdm bar as a ``fit`` callback: epoch, loss, and accuracy (R² for regression), also on validation data.
 
     Returns ``(callback, bar)``; the bar is disabled with ``quiet`` or when
     stderr is not a terminal, so logs and pipes stay clean.
@@ -60,7 +60,13 @@ def progress_bar(total_epochs, quiet=False):
     bar = tqdm(total=total_epochs, unit="epoch", desc="training", disable=quiet or not sys.stderr.isatty())
 
     def callback(epoch, history):
-        stats = {"loss": f"{history.loss[-1]:.4f}", "acc": f"{history.accuracy[-1]:.3f}"}
+        stats = {"loss": f"{history.loss[-1]:.4f}"}
+        if history.r2:
+            stats["r2"] = f"{history.r2[-1]:.3f}"
+        if history.val_r2:
+            stats["val_r2"] = f"{history.val_r2[-1]:.3f}"
+        if history.accuracy:
+            stats["acc"] = f"{history.accuracy[-1]:.3f}"
         if history.val_accuracy:
             stats["val_acc"] = f"{history.val_accuracy[-1]:.3f}"
         bar.set_postfix(stats, refresh=False)
@@ -169,48 +175,156 @@ def _check_output(flag, path, suffix=None):
         raise UsageError(str(exc)) from None
 
 
+def _is_table(spec) -> bool:
+    """Whether ``--data`` names a CSV file (rather than a built-in set or an MNIST folder)."""
+    return spec not in BUILTIN_DATA and Path(spec).is_file()
+
+
+def _read_table(spec, delimiter):
+    from glassnet import tables
+
+    if not Path(spec).exists():
+        known = ", ".join(BUILTIN_DATA)
+        raise UsageError(f"--data {spec!r} is neither a built-in data set ({known}) nor an existing path")
+    return tables.read_table(spec, delimiter=delimiter)
+
+
+def _table_step(net):
+    from glassnet import tables
+
+    return tables.table_step(net.preprocessing)
+
+
+def _prepare_table(args):
+    """``--data`` (a CSV file) read, split and prepared, with every table flag; errors name the flags."""
+    from glassnet import tables
+
+    frame = _read_table(args.data, args.delimiter)
+    try:
+        prepared = tables.prepare(
+            frame, _columns(args.target) if args.target and "," in args.target else _column(args.target),
+            task=args.task, ignore=_columns(args.ignore), categorical=_names(args.categorical),
+            numeric=_names(args.numeric), missing=args.missing, unknown=args.unknown, test_split=args.test_split,
+            seed=args.seed, say=tables.cli_words,
+        )
+    except tables.MissingValues as exc:
+        raise UsageError(_cli_missing(exc)) from None
+    return frame, prepared
+
+
+def _cli_missing(exc):
+    if "--missing" in str(exc):
+        return str(exc)
+    return (f"column {exc.column!r} has {exc.count:,} missing cells (first at {exc.where}); choose how to handle "
+            "them with --missing drop, mean, median or most_frequent")
+
+
+def _names(text):
+    """``--categorical a,b`` as a list of names (None when not given)."""
+    return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _builtin_network(args, n_in, n_out, regression=False):
+    sizes = [n_in, *_layer_sizes(args.layers), n_out]
+    layers = [glassnet.Dense(a, b, args.activation) for a, b in zip(sizes[:-2], sizes[1:-1])]
+    layers.append(glassnet.Dense(sizes[-2], n_out, "linear" if regression else "softmax"))
+    return glassnet.Network(layers, loss="squared_error" if regression else "cross_entropy", seed=args.seed), sizes
+
+
 def cmd_train(args):
+    from glassnet import tables
     from glassnet.optimizers import SGD, Adam
 
     if args.momentum and args.optimizer != "sgd":
         raise UsageError("--momentum applies to --optimizer sgd only")
+    if not 0 <= args.val_split < 1:
+        raise UsageError(f"--val-split must be a share in [0, 1), got {args.val_split}")
+    if not 0 <= args.test_split < 1:
+        raise UsageError(f"--test-split must be a share in [0, 1), got {args.test_split}")
+    if args.val_split == 0 and args.early_stopping:
+        raise UsageError("--early-stopping watches the validation data, and --val-split 0 keeps none: "
+                         "give --early-stopping 0 as well, or a --val-split above 0")
     _check_output("--out", args.out)
     for flag, path in (("--plot", args.plot), ("--plot-weights", args.plot_weights)):
         if path:
             _check_output(flag, path, ".png")
-    dataset = load_dataset(args.data, args.target, args.seed, args.test_split, args.ignore)
-    n_in, n_classes = dataset.X_train.shape[1], len(dataset.class_names)
-    if n_classes < 2:
-        raise UsageError(f"the data has only one class ({dataset.class_names[0]!r}); a classifier needs at least two")
+    table = _is_table(args.data)
+    table_flags = {"--delimiter": args.delimiter, "--categorical": args.categorical, "--numeric": args.numeric,
+                   "--task": args.task != "auto", "--missing": args.missing != "error",
+                   "--unknown": args.unknown != "ignore"}
+    given = [flag for flag, value in table_flags.items() if value]
+    if given and not table:
+        raise UsageError(f"{', '.join(given)}: CSV files only, not {args.data!r}")
+    lines, warnings = [], []
+    if table:
+        frame, prepared = _prepare_table(args)
+        task = prepared.task
+        regression = task.kind == "regression"
+        X_train, X_test, y_train, y_test = prepared.X_train, prepared.X_test, prepared.y_train, prepared.y_test
+        n_in, n_out, class_names = prepared.n_inputs, prepared.n_outputs, task.class_names
+        prep = prepared.preprocessing("standardize" if args.scale == "auto" else args.scale)
+        n_features = len(prepared.columns.names)
+        what = (f"{n_features} feature columns" + (f" -> {n_in} inputs" if n_in != n_features else "")
+                + (f", {n_out} targets" if regression and n_out > 1 else "" if regression else f", {n_out} classes"))
+        split = (f"{len(y_train):,} training and {len(y_test):,} test rows" if len(y_test)
+                 else f"all {len(y_train):,} rows for training (--test-split 0)")
+        delim = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}.get(frame.delimiter, repr(frame.delimiter))
+        lines.append(f"data: CSV file {args.data} ({delim}-separated): {split}, {what}")
+        lines += prepared.notes
+        warnings = prepared.warnings
+        notes = tables.record(frame, prepared, seed=args.seed, test_split=args.test_split,
+                              ignore=_columns(args.ignore), categorical=_names(args.categorical),
+                              numeric=_names(args.numeric))
+    else:
+        dataset = load_dataset(args.data, args.target, args.seed, args.test_split, args.ignore)
+        regression = False
+        X_train, X_test, y_train, y_test = dataset.X_train, dataset.X_test, dataset.y_train, dataset.y_test
+        n_in, n_out, class_names = X_train.shape[1], len(dataset.class_names), list(dataset.class_names)
+        scaler = _scaler(args.scale, dataset)
+        prep = None if scaler is None else scaler.fit(X_train)
+        lines.append(f"data: {dataset.source}: {len(X_train):,} training and {len(X_test):,} test samples, "
+                     f"{n_in} features, {n_out} classes")
+        notes = {"data": args.data, "target": args.target, "ignore": args.ignore, "seed": args.seed,
+                 "test_split": args.test_split}
+    if not regression and n_out < 2:
+        raise UsageError(f"the data has only one class ({class_names[0]!r}); a classifier needs at least two")
+    if regression and args.class_weight:
+        raise UsageError("--class-weight applies to classification; this target is a regression")
     if args.plot_weights and math.isqrt(n_in) ** 2 != n_in:
         raise UsageError(f"--plot-weights draws square images; this data has {n_in} features, not a square number")
-    sizes = [n_in, *_layer_sizes(args.layers), n_classes]
-    layers = [glassnet.Dense(a, b, args.activation) for a, b in zip(sizes[:-2], sizes[1:-1])]
-    layers.append(glassnet.Dense(sizes[-2], n_classes, "softmax"))
-    net = glassnet.Network(layers, loss="cross_entropy", seed=args.seed)
-    net.class_names = list(dataset.class_names)
-    # how the data was read and split, so evaluate can rebuild the same test set
-    net.notes = {"data": args.data, "target": args.target, "ignore": args.ignore, "seed": args.seed,
-                 "test_split": args.test_split}
-    scaler = _scaler(args.scale, dataset)
-    if scaler is not None:
-        net.preprocessing = scaler.fit(dataset.X_train)
+    net, sizes = _builtin_network(args, n_in, n_out, regression)
+    net.class_names = class_names
+    net.preprocessing = prep
+    # how the data was read and split, so evaluate can score the same test rows
+    net.notes = notes
     if args.optimizer == "adam":
         optimizer = Adam(lr=args.lr or 0.001, weight_decay=args.weight_decay)
     else:
         optimizer = SGD(lr=args.lr or 0.1, momentum=args.momentum, weight_decay=args.weight_decay)
+    targets = task.encode(y_train) if table else y_train
+    n_train = len(targets)
+    if args.val_split and round(n_train * args.val_split) < 1:
+        raise UsageError(f"--val-split {args.val_split} of {n_train} training rows leaves no validation rows; "
+                         "give a larger share, or --val-split 0 --early-stopping 0")
 
-    print(f"data: {dataset.source}: {len(dataset.X_train):,} training and {len(dataset.X_test):,} test samples, "
-          f"{n_in} features, {n_classes} classes")
-    activations = list(dict.fromkeys(layer.config()["activation"] for layer in net.layers))  # as they occur
-    print(f"network: {'-'.join(map(str, sizes))} ({', '.join(activations)}), {net.n_parameters():,} parameters; "
-          f"{optimizer!r}, batch size {args.batch_size}, scaling: {net.preprocessing or 'none'}")
+    for line in lines:
+        print(line)
+    for line in warnings:
+        _tell("warning", line)
+    hidden = [layer.config()["activation"] for layer in net.layers[:-1]]
+    acts = list(dict.fromkeys(hidden)) + [net.layers[-1].config()["activation"]]  # as they occur
+    print(f"network: {'-'.join(map(str, sizes))} ({', '.join(acts)}), {net.n_parameters():,} parameters; "
+          f"{optimizer!r}, batch size {args.batch_size}, scaling: {_scaling_name(net.preprocessing)}"
+          + ("; balanced class weights" if args.class_weight else ""))
     callback, bar = progress_bar(args.epochs, args.quiet)
     with bar:
         history = net.fit(
-            dataset.X_train, dataset.y_train, epochs=args.epochs, batch_size=args.batch_size, optimizer=optimizer,
+            X_train, targets, epochs=args.epochs, batch_size=args.batch_size, optimizer=optimizer,
             validation_split=args.val_split, early_stopping=args.early_stopping or None, callbacks=[callback],
+            class_weight=args.class_weight,
         )
+    if table:
+        task.fold_into(net)  # regression: predictions in the target's own units
     # with early stopping, fit keeps the weights of the best epoch (history.best_epoch, from 1), which need not be
     # the last one even when every epoch ran
     kept = history.best_epoch or history.epochs
@@ -218,13 +332,22 @@ def cmd_train(args):
         ended = (f"stopped early after epoch {history.epochs}" if history.epochs < args.epochs
                  else f"ran all {history.epochs} epochs")
         print(f"{ended}; kept the weights of epoch {kept}, the best on the validation data")
-    test = net.evaluate(dataset.X_test, dataset.y_test)
+    metric, label = ("r2", "R²") if regression else ("accuracy", "accuracy")
     line = f"trained {history.epochs} epochs" + (f"; kept epoch {kept}" if kept < history.epochs else "")
-    line += f": training accuracy {history.accuracy[kept - 1]:.4f}"
-    if history.val_accuracy:
-        line += f", validation accuracy {history.val_accuracy[kept - 1]:.4f}"
+    line += f": training {label} {getattr(history, metric)[kept - 1]:.4f}"
+    if getattr(history, "val_" + metric):
+        line += f", validation {label} {getattr(history, 'val_' + metric)[kept - 1]:.4f}"
     print(line)
-    print(f"test accuracy: {test['accuracy']:.4f} on {test['n_samples']:,} held-out samples (loss {test['loss']:.4f})")
+    if len(y_test):
+        test = net.evaluate(X_test, y_test)
+        if regression:
+            print(f"test R² {test['r2']:.4f}, MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g} on "
+                  f"{test['n_samples']:,} held-out rows")
+        else:
+            print(f"test accuracy: {test['accuracy']:.4f} on {test['n_samples']:,} held-out samples "
+                  f"(loss {test['loss']:.4f})")
+    else:
+        print("no test rows (--test-split 0): every row was used for training")
     net.save(args.out, history=history)
     print(f"saved the model to {args.out}")
     if args.plot or args.plot_weights:
@@ -234,6 +357,23 @@ def cmd_train(args):
             print(f"saved learning curves to {plots.learning_curves(history, args.plot)}")
         if args.plot_weights:
             print(f"saved the first layer's weights to {plots.first_layer_weights(net, args.plot_weights)}")
+
+
+def _tell(kind, line):
+    """A warning or note on stderr, after what stdout has so far (so that a log keeps their order)."""
+    sys.stdout.flush()
+    print(f"glassnet: {kind}: {line}", file=sys.stderr, flush=True)
+
+
+def _scaling_name(prep):
+    """The preprocessing as the train summary shows it: the scaling step (a table's columns step aside)."""
+    steps = getattr(prep, "steps", None)
+    if steps and getattr(steps[0], "takes_tables", False):
+        steps = steps[1:]
+        return repr(steps[0]) if len(steps) == 1 else "none"
+    if getattr(prep, "takes_tables", False):
+        return "none"
+    return repr(prep) if prep is not None else "none"
 
 
 def _labels_for_model(y, file_names, model_names, source):
@@ -249,27 +389,65 @@ def _labels_for_model(y, file_names, model_names, source):
 
 def cmd_evaluate(args):
     from glassnet.io import load
-    from glassnet.metrics import per_class_scores
 
     net = load(args.model)
-    if Path(args.data).is_file():
-        # a user's CSV file is evaluated whole: it is the test data
+    columns = _table_step(net)
+    if args.unknown and columns is None:
+        raise UsageError("--unknown applies to models trained on a CSV file with categorical columns")
+    if columns is not None:
+        if args.unknown:
+            columns.unknown = args.unknown
+        from glassnet import tables
+
+        if not _is_table(args.data):
+            raise UsageError(f"this model was trained on a CSV file ({net.notes.get('data', 'a table')}); give --data "
+                             "a CSV file with the same columns")
+        frame = _read_table(args.data, args.delimiter)
+        try:
+            X, y, what = tables.rows_to_score(net, frame, all_rows=args.all_rows, seed=args.seed,
+                                              test_split=args.test_split, target=_names(args.target),
+                                              say=tables.cli_words)
+        except tables.MissingValues as exc:
+            raise UsageError(_cli_missing(exc)) from None
+    elif _is_table(args.data):
+        # a model trained on arrays (a built-in set): a user's CSV file is evaluated whole, by column position
         from glassnet import data
 
-        table = data.load_csv(args.data, target=_column(args.target), ignore=_columns(args.ignore))
-        X, y, file_names, what = table.X, table.y, table.class_names, f"all {len(table.y):,} rows of {args.data}"
+        if args.seed is not None or args.test_split is not None or args.all_rows:
+            raise UsageError(f"--seed, --test-split and --all-rows choose rows of the file a model was trained on; "
+                             f"{args.model} was not trained on a CSV file, and every row of {args.data} is scored")
+        table = data.load_csv(args.data, target=_column(args.target), ignore=_columns(args.ignore),
+                              delimiter=args.delimiter or ",")
+        X, y = table.X, _labels_for_model(table.y, table.class_names, net.class_names, args.data)
+        what = f"all {len(table.y):,} rows of {args.data}"
     else:
+        if args.all_rows:
+            raise UsageError("--all-rows applies to CSV files; a built-in set is scored on its test split")
         # by default, the split the model was trained with (recorded by train)
         trained_on = net.notes if net.notes.get("data") == args.data else {}
         seed = args.seed if args.seed is not None else trained_on.get("seed", 0)
         test_split = args.test_split if args.test_split is not None else trained_on.get("test_split", 0.2)
         dataset = load_dataset(args.data, args.target, seed, test_split, args.ignore)
-        X, y, file_names = dataset.X_test, dataset.y_test, dataset.class_names
+        X, y = dataset.X_test, _labels_for_model(dataset.y_test, dataset.class_names, net.class_names, args.data)
         what = f"the {len(y):,} test samples of {dataset.source} (split with seed {seed}, test split {test_split})"
+    if net.is_regression:
+        metrics = net.evaluate(X, y)
+        print(f"model: {args.model}; evaluated on {what}")
+        print(f"R² {metrics['r2']:.4f}, MAE {metrics['mae']:.4g}, RMSE {metrics['rmse']:.4g}, "
+              f"loss {metrics['loss']:.4g}")
+        if args.plot:
+            raise UsageError("--plot draws a confusion matrix, which a regression model has not")
+        return
+    _print_classification(args, net, X, y, what)
+
+
+def _print_classification(args, net, X, y, what):
+    from glassnet.metrics import per_class_scores
+
     names = net.class_names or [str(k) for k in range(net.n_out)]
-    y = _labels_for_model(y, file_names, net.class_names, args.data)
     metrics = net.evaluate(X, y)
-    scores = per_class_scores(y, net.predict(X), n_classes=len(names))
+    predicted = net.predict(X)
+    scores = per_class_scores(y, predicted, n_classes=len(names))
     print(f"model: {args.model}; evaluated on {what}")
     print(f"accuracy {metrics['accuracy']:.4f}, loss {metrics['loss']:.4f}\n")
     width = max(5, *(len(n) for n in names))
@@ -286,28 +464,69 @@ def cmd_evaluate(args):
     if args.plot:
         from glassnet import plots
 
-        print(f"\nsaved the confusion matrix to {plots.confusion_matrix(y, net.predict(X), args.plot, names)}")
+        print(f"\nsaved the confusion matrix to {plots.confusion_matrix(y, predicted, args.plot, names)}")
 
 
 def cmd_predict(args):
     from glassnet import data
     from glassnet.io import load
 
+    if args.out:
+        _check_output("--out", args.out)
     net = load(args.model)
-    table = data.load_csv(args.data, labelled=False, ignore=_columns(args.ignore))
-    P = net.predict_proba(table.X)
-    names = net.class_names or [str(k) for k in range(net.n_out)]
-    predicted = P.argmax(axis=1) if P.shape[1] > 1 else (P[:, 0] >= 0.5).astype(int)
+    columns = _table_step(net)
+    notes = []
+    if columns is None:
+        if args.unknown:
+            raise UsageError("--unknown applies to models trained on a CSV file with categorical columns")
+        X = data.load_csv(args.data, labelled=False, ignore=_columns(args.ignore), delimiter=args.delimiter or ",").X
+    else:
+        from glassnet import tables
+
+        frame = _read_table(args.data, args.delimiter)
+        skipped = [_column_name(frame, c) for c in _columns(args.ignore)]
+        lost = [n for n in columns.names if n not in frame or n in skipped]
+        if lost:
+            raise UsageError(f"{args.data} has no column {lost[0]!r}, which the model needs"
+                             + (f" ({len(lost)} are missing: {', '.join(map(repr, lost[:5]))})" if len(lost) > 1
+                                else ""))
+        if args.unknown:
+            columns.unknown = args.unknown
+        X = frame.select([n for n in frame.names if n not in skipped])
+        notes = tables.input_notes(columns, X)
     out = io_module.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["row", "prediction", *(f"p_{name}" for name in names)])
-    for i, (k, p) in enumerate(zip(predicted, P), 1):
-        writer.writerow([i, names[k], *(f"{v:.6f}" for v in p)])
+    if net.is_regression:
+        values = net.predict(X).reshape(len(X), -1)
+        targets = list(net.notes.get("target") or []) if isinstance(net.notes.get("target"), list) else []
+        names = targets if len(targets) == values.shape[1] else [f"y{j}" for j in range(values.shape[1])]
+        writer.writerow(["row", *names])
+        for i, row in enumerate(values, 1):
+            writer.writerow([i, *(f"{v:.6g}" for v in row)])
+    else:
+        P = net.predict_proba(X)
+        names = net.class_names or [str(k) for k in range(net.n_out)]
+        predicted = P.argmax(axis=1) if P.shape[1] > 1 else (P[:, 0] >= 0.5).astype(int)
+        writer.writerow(["row", "prediction", *(f"p_{name}" for name in names)])
+        for i, (k, p) in enumerate(zip(predicted, P), 1):
+            writer.writerow([i, names[k], *(f"{v:.6f}" for v in p)])
+    for line in notes:
+        _tell("note", line)
+    n = len(X)
     if args.out:
         write_atomically(args.out, out.getvalue().encode())
-        print(f"wrote {len(P):,} predictions to {args.out}")
+        print(f"wrote {n:,} predictions to {args.out}")
     else:
         sys.stdout.write(out.getvalue())
+
+
+def _column_name(frame, spec):
+    """``--ignore`` entry (a name or a 0-based index) as a column name of ``frame``."""
+    if spec in frame.names:
+        return spec
+    if isinstance(spec, int) and -len(frame.names) <= spec < len(frame.names):
+        return frame.names[spec]
+    raise UsageError(f"--ignore {spec!r} is not a column of {frame.source}")
 
 
 def cmd_inspect(args):
@@ -323,13 +542,23 @@ def cmd_inspect(args):
     print(net.summary())
     dtypes = sorted({layer["dtype"] for layer in info["layers"]})
     print(f"weights: {', '.join(dtypes)}")
-    prep = info.get("preprocessing")
-    print(f"preprocessing: {prep['name'] if prep else 'none'} (applied by predict to raw inputs)")
+    columns = _table_step(net)
+    steps = getattr(net.preprocessing, "steps", [net.preprocessing])
+    shown = [step.name for step in steps if step is not None]
+    print(f"preprocessing: {', then '.join(shown) or 'none'} (applied by predict to raw inputs)")
+    if columns is not None:
+        kinds = [f"{n} ({len(c)} categories)" if c else n for n, c in zip(columns.names, columns.categories)]
+        print(f"columns, matched by name: {', '.join(kinds)}; missing cells: {columns.missing}")
+    notes = info.get("notes") or {}
+    if notes.get("task"):
+        targets = ", ".join(map(repr, notes.get("target") or []))
+        print(f"target: {targets} ({notes['task']})")
     if info.get("class_names"):
         print(f"classes: {', '.join(map(str, info['class_names']))}")
-    notes = info.get("notes") or {}
     if "data" in notes:
         print(f"trained on: {notes['data']} (split seed {notes.get('seed')}, test split {notes.get('test_split')})")
+    if notes.get("task") == "regression":
+        print("losses below are on the standardized target, as training saw it; R² is the same in any units")
     training = info.get("training")
     if training:
         # inspect gives the last epoch's values; the weights are those of best_epoch when early stopping kept one
@@ -618,9 +847,31 @@ def build_parser():
     p = _command(sub, "train")
     p.add_argument("--data", default="digits", metavar="DATA", help=f"{data_help} (default: digits)")
     p.add_argument("--target", metavar="COL",
-                   help="CSV only: the label column, a name or a 0-based index (default: the last)")
+                   help="CSV only: the target column, a name or a 0-based index; several, comma-separated, for a "
+                        "regression with several outputs (default: the last)")
     p.add_argument("--ignore", metavar="COLS",
                    help="CSV only: comma-separated columns that are not features, such as an id")
+    p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
+                   help="CSV only: auto takes classes for text, booleans and whole numbers with at most 20 distinct "
+                        "values, regression otherwise, and says which (default: auto)")
+    p.add_argument("--categorical", metavar="COLS",
+                   help="CSV only: comma-separated columns to one-hot encode even if they hold numbers "
+                        "(default: the text columns)")
+    p.add_argument("--numeric", metavar="COLS",
+                   help="CSV only: comma-separated columns that must be numbers (default: the number columns)")
+    p.add_argument("--missing", default="error", choices=["error", "drop", "mean", "median", "most_frequent"],
+                   help="CSV only: what to do with empty or NA cells: refuse them, drop their rows, or fill them "
+                        "with a value learned on the training rows (text columns: the most frequent) "
+                        "(default: error)")
+    p.add_argument("--unknown", default="ignore", choices=["ignore", "error"],
+                   help="CSV only: a category predict meets that training never saw: no category (all zeros), "
+                        "or an error (default: ignore)")
+    p.add_argument("--delimiter", type=_delimiter, metavar="CHAR",
+                   help="CSV only: the cell delimiter, e.g. ';' or tab (default: detected among comma, semicolon, "
+                        "tab and bar)")
+    p.add_argument("--class-weight", choices=["balanced"],
+                   help="weigh each class by the inverse of its frequency, so that rare classes count as much as "
+                        "common ones (default: none)")
     p.add_argument("--layers", default="256", metavar="SIZES",
                    help="hidden layer sizes, e.g. 128,64; '' for none (default: 256)")
     p.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh"],
@@ -644,7 +895,8 @@ def build_parser():
                    help="input preprocessing, fitted on the training data and saved with the model; auto: minmax "
                         "for images, standardize otherwise (default: auto)")
     p.add_argument("--test-split", type=float, default=0.2, metavar="SHARE",
-                   help="share held out for the final test when the data has no test set of its own (default: 0.2)")
+                   help="share held out for the final test when the data has no test set of its own; 0 trains on "
+                        "every row (default: 0.2)")
     p.add_argument("--seed", type=_natural_int, default=0, metavar="N",
                    help="seed for the split, weights and shuffling (default: 0)")
     p.add_argument("--out", default="model.safetensors", metavar="MODEL",
@@ -657,21 +909,34 @@ def build_parser():
 
     p = _command(sub, "evaluate")
     p.add_argument("model", help="a model file written by glassnet train")
-    p.add_argument("--data", required=True, help=f"{data_help}; built-in sets are scored on their test split")
-    p.add_argument("--target", metavar="COL", help="CSV only: the label column (default: the last)")
+    p.add_argument("--data", required=True,
+                   help=f"{data_help}; built-in sets, and the CSV file the model was trained on, are scored on "
+                        "their test split")
+    p.add_argument("--target", metavar="COL", help="CSV only: the target column (default: the one train used, "
+                   "or the last)")
     p.add_argument("--ignore", metavar="COLS",
-                   help="CSV only: comma-separated columns that are not features, such as an id")
+                   help="CSV only, models trained on arrays: comma-separated columns that are not features")
     p.add_argument("--seed", type=_natural_int, metavar="N",
                    help="seed of the train/test split (default: the one train used, recorded in the model)")
     p.add_argument("--test-split", type=float, metavar="SHARE",
                    help="share held out as test data (default: the one train used)")
+    p.add_argument("--all-rows", action="store_true",
+                   help="score every row of the CSV file the model was trained on, not only its held-out rows")
+    p.add_argument("--unknown", choices=["ignore", "error"],
+                   help="a category training never saw: no category, or an error (default: the model's)")
+    p.add_argument("--delimiter", type=_delimiter, metavar="CHAR", help="the cell delimiter (default: detected)")
     p.add_argument("--plot", metavar="PNG", help="write the confusion matrix to this PNG file")
     p.set_defaults(run=cmd_evaluate)
 
     p = _command(sub, "predict")
     p.add_argument("model", help="a model file written by glassnet train")
-    p.add_argument("--data", required=True, help="CSV file with one sample per row, the features only")
+    p.add_argument("--data", required=True,
+                   help="CSV file with one sample per row; a model trained on a CSV file finds its columns by name "
+                        "and ignores the others")
     p.add_argument("--ignore", metavar="COLS", help="comma-separated columns to skip, such as an id column")
+    p.add_argument("--unknown", choices=["ignore", "error"],
+                   help="a category training never saw: no category, or an error (default: the model's)")
+    p.add_argument("--delimiter", type=_delimiter, metavar="CHAR", help="the cell delimiter (default: detected)")
     p.add_argument("--out", metavar="CSV", help="CSV file to write (default: standard output)")
     p.set_defaults(run=cmd_predict)
 
@@ -710,6 +975,14 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_experiment)
     return parser
+
+
+def _delimiter(text):
+    names = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}
+    text = names.get(text, text)
+    if len(text) != 1 or text in "\"\r\n":
+        raise argparse.ArgumentTypeError(f"expected one character such as ';' or tab, got {text!r}")
+    return text
 
 
 def _positive_float(text):

@@ -78,7 +78,7 @@ def _existing_path(path, what) -> Path:
     return path
 
 
-def _open_text(path: Path):
+def open_text(path: Path):
     """Open a text file, gunzipping a ``.gz`` one; a UTF-8 byte-order mark is dropped."""
     if path.suffix == ".gz":
         return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
@@ -936,7 +936,7 @@ def _mnist_idx(images_path: Path, labels_path: Path):
 def _mnist_csv(path: Path):
     """``X, y`` from an MNIST CSV file: each row a label, then 784 pixels 0-255; an optional header."""
     try:
-        with _open_text(path) as f:
+        with open_text(path) as f:
             first = next((line for line in f if line.strip()), None)
             if first is None:
                 raise ValueError(f"{path} is empty: it has no rows to read")

@@ -136,9 +136,9 @@ def _build(path, document, tensors) -> Network:
             net.preprocessing = preprocessing_from_config(document["preprocessing"], arrays)
         except (ValueError, TypeError, KeyError) as exc:
             raise damaged(path, f"bad preprocessing: {exc}") from exc
-        width = net.preprocessing.n_features_
+        width = net.preprocessing.n_outputs_
         if width is not None and width != net.n_in:
-            raise damaged(path, f"its preprocessing takes {width} columns but the network has {net.n_in} inputs")
+            raise damaged(path, f"its preprocessing makes {width} columns but the network has {net.n_in} inputs")
     names = document["class_names"]
     net.class_names = None if names is None else list(names)
     net.notes = document.get("notes", {})

@@ -144,11 +144,23 @@ class Network:
             return X
         return finite_matrix(name, X, dtype=dtype, n_cols=first.n_in)
 
-    def prepare_X(self, X, name="X", dtype=None):
-        """Check raw ``X`` and apply the network's fitted ``preprocessing`` (if any)."""
-        if self.preprocessing is None:
+    def prepare_X(self, X, name="X", dtype=None, feature_names=None):
+        """Check raw ``X`` and apply the network's fitted ``preprocessing`` (if any).
+
+        A preprocessing that starts with ``glassnet.tables.Columns`` takes
+        ``X`` as it comes (a table matched by column name: a DataFrame, a
+        dict, a ``Frame``, or an array with ``feature_names``; a plain
+        array by position).
+        """
+        prep = self.preprocessing
+        if getattr(prep, "takes_tables", False):
+            return self.check_X(prep.transform(X, feature_names=feature_names), name, dtype)
+        if feature_names is not None:
+            raise ValueError("feature_names was given but this network takes no named columns (it was not "
+                             "trained on a table with names); give X alone, columns in the training order")
+        if prep is None:
             return self.check_X(X, name, dtype)
-        return self.check_X(self.preprocessing.transform(finite_matrix(name, X)), name, dtype)
+        return self.check_X(prep.transform(finite_matrix(name, X)), name, dtype)
 
     def targets(self, y, n_samples, name="y"):
         """Turn labels or a target matrix into a float64 target matrix ``Y``.
@@ -230,7 +242,7 @@ class Network:
     def fit(
         self, X, y, epochs=10, batch_size=None, optimizer=None, lr=None, shuffle=True, validation_data=None,
         callbacks=(), *, validation_split=0.0, early_stopping=None, monitor="val_loss", restarts=1, schedule=None,
-        dtype=np.float32, fast=True, sample_weight=None, class_weight=None,
+        dtype=np.float32, fast=True, sample_weight=None, class_weight=None, feature_names=None,
     ):
         """Train on ``(X, y)`` and return a ``History``; ``glassnet.training.fit`` describes every argument.
 
@@ -243,14 +255,15 @@ class Network:
             self, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data, callbacks,
             validation_split=validation_split, early_stopping=early_stopping, monitor=monitor, restarts=restarts,
             schedule=schedule, dtype=dtype, fast=fast, sample_weight=sample_weight, class_weight=class_weight,
+            feature_names=feature_names,
         )
 
     # ---------------------------------------------------------- prediction
-    def predict_proba(self, X):
+    def predict_proba(self, X, feature_names=None):
         """The network's output for raw ``X`` (class probabilities for a softmax/sigmoid output)."""
-        return self.forward(self.prepare_X(X), check=False)
+        return self.forward(self.prepare_X(X, feature_names=feature_names), check=False)
 
-    def predict(self, X):
+    def predict(self, X, feature_names=None):
         """Class indices: the argmax of each output row (``Yhat >= 0.5`` for one output).
 
         A regression network (``is_regression``) predicts its output values
@@ -263,7 +276,7 @@ class Network:
         one-row matrix, which makes every step cheaper (a single-sample
         prediction takes about three quarters of the time of ``forward``).
         """
-        A = self.prepare_X(X)
+        A = self.prepare_X(X, feature_names=feature_names)
         if A.shape[0] == 1:
             A = A[0]
         *hidden, out = self.layers
@@ -277,7 +290,7 @@ class Network:
             return Z.argmax(axis=-1).reshape(-1)
         return classes(out.activation.forward(Z, out=Z).reshape(-1, out.n_out))
 
-    def evaluate(self, X, y, sample_weight=None) -> dict:
+    def evaluate(self, X, y, sample_weight=None, feature_names=None) -> dict:
         """``{"loss", "accuracy", "n_samples"}`` of the network on raw ``(X, y)``.
 
         A regression network (``is_regression``) reports ``{"loss", "r2",
@@ -285,7 +298,7 @@ class Network:
         With ``sample_weight`` all are weighted: the loss is ``sum w L / sum w``
         (``glassnet.losses``), the accuracy the weighted share of right answers.
         """
-        X = self.prepare_X(X)
+        X = self.prepare_X(X, feature_names=feature_names)
         Y = self.targets(y, X.shape[0])
         w = None if sample_weight is None else check_sample_weight("sample_weight", sample_weight, X.shape[0])
         Yhat = self.forward(X, check=False)

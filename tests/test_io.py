@@ -503,7 +503,7 @@ def test_a_file_without_notes_loads_and_bad_notes_are_reported(model_file):
         # preprocessing that does not fit the network's inputs
         (
             lambda d: d.update(preprocessing={"name": "rashid", "max_value": 255.0, "n_features": 7}),
-            "its preprocessing takes 7 columns but the network has 4 inputs",
+            "its preprocessing makes 7 columns but the network has 4 inputs",
         ),
         (
             lambda d: d.update(preprocessing={"name": "rashid", "max_value": 10**30, "n_features": None}),

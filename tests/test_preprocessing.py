@@ -65,7 +65,8 @@ def test_pipeline_composes_and_flattens():
     assert np.allclose(prep.transform(X_RAW), by_hand)
     assert sorted(prep.arrays()) == ["1.mean", "1.scale", "2.max", "2.min"]
     assert repr(prep) == "Pipeline([RashidScale(max_value=255.0), Standardize(), MinMax(low=0.0, high=1.0)])"
-    with raises(TypeError, "steps[1] must be Standardize, MinMax, RashidScale or Pipeline, got 'scale' (str)"):
+    with raises(TypeError, "steps[1] must be a preprocessing object (Standardize, MinMax, RashidScale, Pipeline, "
+                           "glassnet.tables.Columns), got 'scale' (str)"):
         Pipeline([Standardize(), "scale"])
 
 

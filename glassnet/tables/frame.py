@@ -1,0 +1,330 @@
+"""``Frame``: a table's named columns, and ``read_table``, which reads one from a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+
+import numpy as np
+
+from glassnet.checks import describe, file_path
+from glassnet.data import load_csv, open_text
+from glassnet.tables.words import names_list
+
+# Cells that mean "no value" (compared after stripping spaces).
+MISSING_TEXTS = frozenset({"", "NA", "N/A", "n/a", "na", "NaN", "nan", "NAN", "null", "NULL", "None", "none", "?"})
+
+
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+
+class Frame:
+    """Named columns of one length, as read from a table.
+
+    Each column is a 1-D array: float64 numbers with NaN where a cell was
+    missing, or an object array of ``str`` with None where a cell was missing.
+
+    Attributes
+    ----------
+    names : list of str
+        The columns, in the table's order.
+    source : str or None
+        Where the table came from (a file name), for messages.
+    sha256 : str or None
+        The hash of the file's bytes, when the table was read from a file.
+    delimiter : str or None
+        The delimiter the file was read with.
+    """
+
+    def __init__(self, columns, *, source=None, lines=None, sha256=None, delimiter=None):
+        if not isinstance(columns, dict) or not columns:
+            raise ValueError(f"columns must be a non-empty dict of name -> 1-D array, got {describe(columns)}")
+        lengths = {len(values) for values in columns.values()}
+        if len(lengths) != 1:
+            raise ValueError(f"every column must have the same length, got lengths {sorted(lengths)}")
+        self.columns = columns
+        self.names = list(columns)
+        self.source, self.sha256, self.delimiter = source, sha256, delimiter
+        self._lines = lines  # each row's line number in the file, if known
+
+    @property
+    def n_rows(self) -> int:
+        return len(next(iter(self.columns.values())))
+
+    def __len__(self):
+        return self.n_rows
+
+    def __contains__(self, name):
+        return name in self.columns
+
+    def __getitem__(self, name):
+        return self.columns[name]
+
+    def is_numeric(self, name) -> bool:
+        return self.columns[name].dtype == np.float64
+
+    def where(self, row) -> str:
+        """Row ``row`` (0-based) as a message names it: its line in the file, or its 1-based number."""
+        if self._lines is not None:
+            return f"line {int(self._lines[row])} of {self.source}"
+        return f"row {row + 1}" + (f" of {self.source}" if self.source else "")
+
+    def take(self, rows) -> Frame:
+        """The rows ``rows`` (indices or a boolean mask), as a new Frame."""
+        lines = None if self._lines is None else self._lines[rows]
+        return Frame({k: v[rows] for k, v in self.columns.items()}, source=self.source, lines=lines,
+                     sha256=self.sha256, delimiter=self.delimiter)
+
+    def select(self, names) -> Frame:
+        """The columns ``names``, in that order, as a new Frame (the arrays are shared)."""
+        return Frame({k: self.columns[k] for k in names}, source=self.source, lines=self._lines,
+                     sha256=self.sha256, delimiter=self.delimiter)
+
+    def __repr__(self):
+        kinds = ", ".join(f"{k} ({'number' if self.is_numeric(k) else 'text'})" for k in self.names[:6])
+        more = f", ... {len(self.names) - 6} more" if len(self.names) > 6 else ""
+        return f"Frame({self.n_rows} rows: {kinds}{more})"
+
+
+
+def missing_mask(column):
+    """Which cells of a Frame column are missing (NaN in a number column, None in a text column)."""
+    if column.dtype == object:
+        return np.array([v is None for v in column], dtype=bool)
+    return np.isnan(column)
+
+
+
+def text_column(values, missing):
+    """An object array of str, None where ``missing``."""
+    out = np.empty(len(values), dtype=object)
+    for i, (value, gone) in enumerate(zip(values, missing)):
+        out[i] = None if gone else str(value)
+    return out
+
+
+
+def as_frame(X, feature_names=None, name="X"):
+    """``X`` as a ``Frame`` when it carries column names, else None (a plain array, taken by position).
+
+    A ``Frame``, a pandas DataFrame (pandas is not needed otherwise), a dict
+    of name -> column, or any 2-D array with ``feature_names`` (one per
+    column) carries names.
+    """
+    if isinstance(X, Frame):
+        if feature_names is not None:
+            raise ValueError(f"feature_names was given but {name} is a Frame, which has its own column names")
+        return X
+    if hasattr(X, "columns") and hasattr(X, "iloc") and hasattr(X, "isna"):  # a pandas DataFrame
+        if feature_names is not None:
+            raise ValueError(f"feature_names was given but {name} is a DataFrame, which has its own column names")
+        columns = {}
+        for column in X.columns:
+            series = X[column]
+            if not hasattr(series, "isna"):  # duplicate names give a DataFrame here
+                raise ValueError(f"{name} has more than one column named {str(column)!r}")
+            missing = np.asarray(series.isna(), dtype=bool)
+            values = series.to_numpy()
+            if values.dtype.kind in "biuf":
+                columns[str(column)] = np.where(missing, np.nan, values.astype(np.float64))
+            else:
+                columns[str(column)] = text_column(values, missing)
+        return _named(columns, name)
+    if isinstance(X, dict):
+        if feature_names is not None:
+            raise ValueError(f"feature_names was given but {name} is a dict, which names its own columns")
+        return _named({str(k): column_array(v, f"{name}[{k!r}]") for k, v in X.items()}, name)
+    if feature_names is None:
+        return None
+    names = names_list("feature_names", feature_names)
+    arr = np.asarray(X, dtype=object if not is_numeric_array(X) else np.float64)
+    if arr.ndim == 1:
+        arr = arr.reshape(1, -1)
+    if arr.ndim != 2 or arr.shape[1] != len(names):
+        raise ValueError(
+            f"feature_names has {len(names)} names but {name} has shape {arr.shape}; give one name per column"
+        )
+    return _named({n: column_array(arr[:, j], f"{name} column {n!r}") for j, n in enumerate(names)}, name)
+
+
+
+def is_numeric_array(X) -> bool:
+    try:
+        kind = np.asarray(X).dtype.kind
+    except (TypeError, ValueError):
+        return False
+    return kind in "biuf"
+
+
+
+def column_array(values, what):
+    """One column as a Frame holds it: float64 with NaN for missing, or object str with None for missing."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{what} must be 1-D, got shape {arr.shape}")
+    if arr.dtype.kind in "biuf":
+        return arr.astype(np.float64)
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{what} must be numbers or text, got complex numbers ({arr.dtype})")
+    missing = [v is None or (isinstance(v, float) and math.isnan(v)) for v in arr]
+    return text_column(arr, missing)
+
+
+
+def _named(columns, name):
+    if not columns:
+        raise ValueError(f"{name} has no columns")
+    return Frame(columns)
+
+
+
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+
+def detect_delimiter(sample: str) -> str:
+    """The delimiter of a CSV text: of comma, semicolon, tab and bar, the one that splits its first lines
+    into the most cells, the same number on every line (a comma when none splits them)."""
+    lines = [line for line in sample.splitlines()[:20] if line.strip()]
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may end inside a line
+    best, best_cells = ",", 1
+    for delimiter in DELIMITERS:
+        counts = {len(cells) for cells in csv.reader(lines, delimiter=delimiter)}
+        if len(counts) == 1 and (cells := counts.pop()) > best_cells:
+            best, best_cells = delimiter, cells
+    return best
+
+
+
+def read_table(path, delimiter=None, header="auto") -> Frame:
+    """Read a CSV file into a ``Frame`` of named columns.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (``.gz`` is gunzipped).
+    delimiter : str or None
+        The character between cells; None detects comma, semicolon, tab or bar.
+    header : "auto", True or False
+        Whether the first row names the columns. ``"auto"``: yes when one of
+        its cells is not a number where the cell below it is, or when none of
+        its cells is a number. Without a header the columns are named
+        ``"column 1"``, ``"column 2"``, ...
+
+    Returns
+    -------
+    Frame
+        A column whose cells are all numbers (or missing: empty, ``NA``,
+        ``N/A``, ``nan``, ``null``, ``None``, ``?``) is float64 with NaN for
+        the missing ones; with a semicolon or tab delimiter a column of
+        decimal commas (``3,5``) is read as numbers too. Any other column is
+        text (stripped), None where missing.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As ``glassnet.data.load_csv`` does: an empty file, rows of different
+        lengths (naming the line), text that is not UTF-8.
+    """
+    path = file_path("path", path)
+    if not path.exists():
+        raise FileNotFoundError(f"CSV file not found: {path}")
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory; expected a CSV file")
+    if not (header is True or header is False or header == "auto"):
+        raise ValueError(f"header must be 'auto', True or False, got {describe(header)}")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n"):
+        raise ValueError(f"delimiter must be one character such as ',' ';' or a tab, got {describe(delimiter)}")
+    try:
+        with open_text(path) as f:
+            sample = f.read(1 << 16)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} could not be read as a UTF-8 CSV text file: {exc}") from None
+    except OSError as exc:  # a damaged .gz
+        raise ValueError(f"{path} could not be read: {exc}") from None
+    if delimiter is None:
+        delimiter = detect_delimiter(sample)
+    digest = file_sha256(path)
+    try:
+        # the fast path: a file of plain numbers, read straight into one matrix
+        table = load_csv(path, header=header, delimiter=delimiter, labelled=False)
+    except ValueError:
+        return _read_cells(path, delimiter, header, digest)
+    columns = {name: table.X[:, j] for j, name in enumerate(table.feature_names)}
+    return Frame(columns, source=str(path), sha256=digest, delimiter=delimiter)
+
+
+
+def _read_cells(path, delimiter, header, digest) -> Frame:
+    """Read a file cell by cell (the csv module), for tables with text or missing cells."""
+    rows, lines = [], []
+    try:
+        with open_text(path) as f:
+            reader = csv.reader(f, delimiter=delimiter)
+            for cells in reader:
+                cells = [cell.strip() for cell in cells]
+                if any(cells):
+                    rows.append(cells)
+                    lines.append(reader.line_num)
+    except (UnicodeDecodeError, csv.Error, OSError, EOFError) as exc:
+        raise ValueError(f"{path} could not be read as a UTF-8 CSV text file: {exc}") from None
+    if not rows:
+        raise ValueError(f"{path} is empty: it has no rows to read")
+    has_header = _has_header(rows) if header == "auto" else header
+    n_cols = len(rows[0])
+    names = [name or f"column {j + 1}" for j, name in enumerate(rows[0])] if has_header else [
+        f"column {j + 1}" for j in range(n_cols)]
+    if len(set(names)) < len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise ValueError(f"{path} has more than one column named {dup!r}; rename one")
+    if has_header:
+        rows, lines = rows[1:], lines[1:]
+        if not rows:
+            raise ValueError(f"{path} has a header row but no data rows")
+    for cells, line in zip(rows, lines):
+        if len(cells) != n_cols:
+            hint = "" if delimiter != "," or len(cells) > 1 else " (is the delimiter another character? give it)"
+            raise ValueError(f"line {line} of {path} has {len(cells)} cells, expected {n_cols}{hint}")
+    columns = {name: _parse_column([cells[j] for cells in rows], delimiter) for j, name in enumerate(names)}
+    return Frame(columns, source=str(path), lines=np.array(lines), sha256=digest, delimiter=delimiter)
+
+
+
+def _has_header(rows) -> bool:
+    first = rows[0]
+    if len(rows) == 1 or not any(_number(cell) is not None for cell in first):
+        return True
+    return any(_number(a) is None and _number(b) is not None for a, b in zip(first, rows[1]))
+
+
+
+def _number(text):
+    if text in MISSING_TEXTS:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+
+def _parse_column(cells, delimiter):
+    missing = [cell in MISSING_TEXTS for cell in cells]
+    for texts in (cells, [c.replace(",", ".") for c in cells] if delimiter != "," else None):
+        if texts is None:
+            break
+        try:
+            return np.array([math.nan if gone else float(t) for t, gone in zip(texts, missing)])
+        except ValueError:
+            pass
+    return text_column(cells, missing)

@@ -1,0 +1,50 @@
+"""How messages about tables name things: arguments (the library's or the CLI's), counts, lists."""
+
+from __future__ import annotations
+
+from glassnet.checks import describe
+
+
+def number_text(value: float) -> str:
+    """A number as a category or class name: whole numbers without '.0'."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(float(value))
+
+
+
+def count(n, noun) -> str:
+    """``1 cell``, ``2 cells``, ``1,500 cells``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+
+def few(values, shown=8) -> str:
+    values = list(values)
+    text = ", ".join(repr(v) for v in values[:shown])
+    return f"[{text}{f', ... {len(values) - shown} more' if len(values) > shown else ''}]"
+
+
+
+def names_list(arg, names):
+    if isinstance(names, str) or not hasattr(names, "__iter__"):
+        raise TypeError(f"{arg} must be a list of column names, got {describe(names)}")
+    names = list(names)
+    bad = [n for n in names if not isinstance(n, str) or not n]
+    if bad:
+        raise TypeError(f"{arg} must hold non-empty strings, got {describe(bad[0])}")
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"{arg} names {dup[0]!r} more than once")
+    return names
+
+
+
+def api_words(arg, value=None):
+    """How a message names an argument in the library: ``task='regression'``."""
+    return f"{arg}" if value is None else f"{arg}={value!r}"
+
+
+
+def cli_words(arg, value=None):
+    """How a message names an argument on the command line: ``--task regression`` (``--all-rows`` for True)."""
+    flag = "--" + arg.replace("_", "-")
+    return flag if value is None or value is True else f"{flag} {value}"
