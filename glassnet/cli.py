@@ -209,7 +209,10 @@ def _prepare_table(args):
         )
     except tables.MissingValues as exc:
         raise UsageError(_cli_missing(exc)) from None
-    return frame, prepared
+    record = tables.record(frame, prepared, seed=args.seed, test_split=args.test_split, ignore=_columns(args.ignore),
+                           categorical=_names(args.categorical), numeric=_names(args.numeric))
+    # the whole table is let go here: the prepared rows are copies, and a big file need not be held twice
+    return prepared, record
 
 
 def _cli_missing(exc):
@@ -232,7 +235,6 @@ def _builtin_network(args, n_in, n_out, regression=False):
 
 
 def cmd_train(args):
-    from glassnet import tables
     from glassnet.optimizers import SGD, Adam
 
     if args.momentum and args.optimizer != "sgd":
@@ -257,7 +259,7 @@ def cmd_train(args):
         raise UsageError(f"{', '.join(given)}: CSV files only, not {args.data!r}")
     lines, warnings = [], []
     if table:
-        frame, prepared = _prepare_table(args)
+        prepared, notes = _prepare_table(args)
         task = prepared.task
         regression = task.kind == "regression"
         X_train, X_test, y_train, y_test = prepared.X_train, prepared.X_test, prepared.y_train, prepared.y_test
@@ -268,13 +270,11 @@ def cmd_train(args):
                 + (f", {n_out} targets" if regression and n_out > 1 else "" if regression else f", {n_out} classes"))
         split = (f"{len(y_train):,} training and {len(y_test):,} test rows" if len(y_test)
                  else f"all {len(y_train):,} rows for training (--test-split 0)")
-        delim = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}.get(frame.delimiter, repr(frame.delimiter))
+        delim = notes["delimiter"]
+        delim = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}.get(delim, repr(delim))
         lines.append(f"data: CSV file {args.data} ({delim}-separated): {split}, {what}")
         lines += prepared.notes
         warnings = prepared.warnings
-        notes = tables.record(frame, prepared, seed=args.seed, test_split=args.test_split,
-                              ignore=_columns(args.ignore), categorical=_names(args.categorical),
-                              numeric=_names(args.numeric))
     else:
         dataset = load_dataset(args.data, args.target, args.seed, args.test_split, args.ignore)
         regression = False

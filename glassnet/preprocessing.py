@@ -64,6 +64,17 @@ class Preprocessing(Configurable):
         return state
 
 
+def _column_std(X, mean, rows=4096):
+    """``X.std(axis=0)`` (around the given ``mean``) a block of rows at a time, so that no temporary as large
+    as ``X`` is made."""
+    total = np.zeros(X.shape[1])
+    for start in range(0, len(X), rows):
+        block = X[start : start + rows] - mean
+        block *= block
+        total += block.sum(axis=0)
+    return np.sqrt(total / len(X))
+
+
 def _columns(X, *arrays):
     """The fitted per-column ``arrays`` in ``X``'s float dtype."""
     return [a.astype(X.dtype, copy=False) for a in arrays]
@@ -101,7 +112,7 @@ class Standardize(Preprocessing):
         # The mean of identical floats can differ from them in the last bit; use
         # the value itself so a constant column becomes exact zeros.
         mean[constant] = X[0, constant]
-        self._set(mean, np.where(constant, 1.0, X.std(axis=0)))
+        self._set(mean, np.where(constant, 1.0, _column_std(X, mean)))
         return self
 
     def _set(self, mean, scale):
@@ -112,7 +123,9 @@ class Standardize(Preprocessing):
         self.check_fitted(self.mean_)
         X = self._input(X)
         mean, scale = _columns(X, self.mean_, self.scale_)
-        return (X - mean) / scale
+        out = np.subtract(X, mean)
+        out /= scale  # in place: one new array, not two
+        return out
 
     def config(self) -> dict:
         """``{"name": "standardize"}``: nothing to set; the numbers are in ``arrays()``."""

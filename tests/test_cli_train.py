@@ -244,7 +244,7 @@ def test_evaluate_with_labels_the_model_does_not_know(trained, tmp_path, capsys)
     odd = tmp_path / "odd.csv"
     odd.write_text("sepal_length,sepal_width,petal_length,petal_width,species\n1,2,3,4,setosa\n1,2,3,4,tulip\n")
     line = one_line_error(capsys, main(["evaluate", str(trained), "--data", str(odd)]))
-    assert line == (f"glassnet: error: line 3 of {odd}: class label 'tulip' is not one the model knows: "
+    assert line == (f"glassnet: error: data row 2 of {odd}: class label 'tulip' is not one the model knows: "
                     "['setosa', 'versicolor', 'virginica']")
     features = tmp_path / "features.csv"
     features.write_text("sepal_length,sepal_width,petal_length,petal_width\n1,2,3,4\n")

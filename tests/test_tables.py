@@ -65,6 +65,32 @@ def test_a_file_of_plain_numbers_takes_the_fast_reader_and_keeps_exact_values(tm
     assert frame.sha256 == tables.file_sha256(path) and len(frame.sha256) == 64
 
 
+def test_a_table_of_numbers_and_one_text_column_is_read_into_one_matrix(tmp_path):
+    rng = np.random.default_rng(5)
+    X = np.round(rng.normal(size=(40, 3)), 3)
+    labels = rng.choice(["b", "a", "c"], size=40)
+    path = write(tmp_path / "t.csv", "x,label,y,z\n" + "".join(
+        f"{r[0]},{lab},{r[1]},{r[2]}\n" for r, lab in zip(X, labels)))
+    frame = tables.read_table(path)
+    assert frame.matrix is not None and frame.matrix_names == ["x", "y", "z"]
+    assert frame.names == ["x", "label", "y", "z"]
+    np.testing.assert_array_equal(frame.matrix, X)
+    assert list(frame["label"]) == list(labels)
+    # the same file with one blank cell goes cell by cell, and gives the same values elsewhere
+    slow = tables.read_table(write(tmp_path / "s.csv", path.read_text().replace("\n" + str(X[0, 0]) + ",", "\n,", 1)))
+    assert slow.matrix is None and np.isnan(slow["x"][0])
+    np.testing.assert_array_equal(slow["x"][1:], X[1:, 0])
+    assert list(slow["label"]) == list(labels)
+    # rows taken from the matrix, and the columns the model takes, are the same either way
+    rows = np.array([5, 1, 30])
+    taken = frame.take(rows)
+    np.testing.assert_array_equal(taken.matrix, X[rows])
+    assert list(taken["label"]) == list(labels[rows])
+    prep = tables.Columns().fit(frame.select(["z", "x"]))
+    np.testing.assert_array_equal(prep.transform(taken), X[rows][:, [2, 0]])
+    np.testing.assert_array_equal(prep.transform(slow.take(rows[1:])), X[rows[1:]][:, [2, 0]])
+
+
 def test_ragged_rows_name_the_line(tmp_path):
     path = write(tmp_path / "r.csv", "a,b,c\nx,1,2\ny,3\n")
     with pytest.raises(ValueError, match=r"line 3 of .*r.csv has 2 cells, expected 3"):
@@ -256,8 +282,20 @@ def test_prepare_warns_about_id_like_and_constant_columns(tmp_path):
     prepared = tables.prepare(frame, "species", say=tables.cli_words)
     assert prepared.warnings == [
         "column 'id' looks like an ID (by its name) but is used as a feature; leave it out with --ignore id",
-        "column 'const' has one value (7) in every training row; it tells the network nothing",
+        "1 column has one value in every training row, which tells the network nothing: 'const' (7)",
     ]
+
+
+def test_a_mostly_numeric_column_with_a_stray_text_cell_is_pointed_out(tmp_path):
+    rows = "".join(f"{i % 7},{i * 1.5},{'yes' if i % 2 else 'no'}\n" for i in range(30))
+    path = write(tmp_path / "s.csv", "a,b,label\n" + rows.replace("15.0,", "about 15,", 1))
+    prepared = tables.prepare(tables.read_table(path), "label", say=tables.cli_words)
+    assert prepared.columns.kinds == ["numeric", "categorical"]
+    assert prepared.warnings[-1].startswith(
+        "column 'b' is mostly numbers but line 12 of")
+    assert prepared.warnings[-1].endswith(
+        "holds 'about 15', so it is taken as 24 categories; if it is a quantity, fix that cell or give --numeric b "
+        "to see each bad cell")
 
 
 def test_missing_drop_leaves_out_rows_and_says_so(tmp_path):

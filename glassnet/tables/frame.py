@@ -16,9 +16,7 @@ from glassnet.tables.words import names_list
 MISSING_TEXTS = frozenset({"", "NA", "N/A", "n/a", "na", "NaN", "nan", "NAN", "null", "NULL", "None", "none", "?"})
 
 
-
 DELIMITERS = (",", ";", "\t", "|")
-
 
 
 class Frame:
@@ -37,9 +35,15 @@ class Frame:
         The hash of the file's bytes, when the table was read from a file.
     delimiter : str or None
         The delimiter the file was read with.
+
+    A table of numbers read by the fast reader keeps them in one matrix
+    (``matrix``, row-major, its columns named ``matrix_names``) whose
+    columns the number columns are views of: ``take`` then copies whole
+    rows at once and ``Columns`` reads the matrix directly.
     """
 
-    def __init__(self, columns, *, source=None, lines=None, sha256=None, delimiter=None):
+    def __init__(self, columns, *, source=None, lines=None, sha256=None, delimiter=None, matrix=None,
+                 matrix_names=None):
         if not isinstance(columns, dict) or not columns:
             raise ValueError(f"columns must be a non-empty dict of name -> 1-D array, got {describe(columns)}")
         lengths = {len(values) for values in columns.values()}
@@ -49,6 +53,15 @@ class Frame:
         self.names = list(columns)
         self.source, self.sha256, self.delimiter = source, sha256, delimiter
         self._lines = lines  # each row's line number in the file, if known
+        self.matrix, self.matrix_names = matrix, matrix_names
+
+    @classmethod
+    def from_matrix(cls, matrix, names, others=None, **facts):
+        """A Frame whose number columns ``names`` are the columns of ``matrix`` (views, not copies),
+        followed by the columns in ``others`` (name -> 1-D array); ``facts`` as for ``Frame``."""
+        columns = {name: matrix[:, j] for j, name in enumerate(names)}
+        columns.update(others or {})
+        return cls(columns, matrix=matrix, matrix_names=list(names), **facts)
 
     @property
     def n_rows(self) -> int:
@@ -66,28 +79,48 @@ class Frame:
     def is_numeric(self, name) -> bool:
         return self.columns[name].dtype == np.float64
 
+    def is_clean(self, name) -> bool:
+        """Whether column ``name`` came from the fast reader: finite numbers, none missing (no need to look)."""
+        return self.matrix is not None and name in self.matrix_names
+
+    def missing(self, name):
+        """``missing_mask`` of column ``name`` (all False at no cost for a clean column)."""
+        return np.zeros(self.n_rows, dtype=bool) if self.is_clean(name) else missing_mask(self.columns[name])
+
     def where(self, row) -> str:
         """Row ``row`` (0-based) as a message names it: its line in the file, or its 1-based number."""
         if self._lines is not None:
             return f"line {int(self._lines[row])} of {self.source}"
-        return f"row {row + 1}" + (f" of {self.source}" if self.source else "")
+        return f"data row {row + 1} of {self.source}" if self.source else f"row {row + 1}"
+
+    def _facts(self, lines):
+        return {"source": self.source, "lines": lines, "sha256": self.sha256, "delimiter": self.delimiter}
 
     def take(self, rows) -> Frame:
         """The rows ``rows`` (indices or a boolean mask), as a new Frame."""
-        lines = None if self._lines is None else self._lines[rows]
-        return Frame({k: v[rows] for k, v in self.columns.items()}, source=self.source, lines=lines,
-                     sha256=self.sha256, delimiter=self.delimiter)
+        facts = self._facts(None if self._lines is None else self._lines[rows])
+        if self.matrix is None:
+            return Frame({k: v[rows] for k, v in self.columns.items()}, **facts)
+        # one copy of the rows, of the matrix columns this frame has (a selection may have left some out)
+        kept = [j for j, n in enumerate(self.matrix_names) if n in self.columns]
+        rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+        if kept == list(range(kept[0], kept[-1] + 1)):  # a run of columns: whole stretches of each row
+            matrix = self.matrix[rows, kept[0] : kept[-1] + 1]
+        else:
+            matrix = self.matrix[np.ix_(rows, kept)]
+        others = {k: v[rows] for k, v in self.columns.items() if k not in set(self.matrix_names)}
+        taken = Frame.from_matrix(matrix, [self.matrix_names[j] for j in kept], others, **facts)
+        return taken.select(self.names)
 
     def select(self, names) -> Frame:
-        """The columns ``names``, in that order, as a new Frame (the arrays are shared)."""
-        return Frame({k: self.columns[k] for k in names}, source=self.source, lines=self._lines,
-                     sha256=self.sha256, delimiter=self.delimiter)
+        """The columns ``names``, in that order, as a new Frame (the arrays, and the matrix, are shared)."""
+        return Frame({k: self.columns[k] for k in names}, matrix=self.matrix, matrix_names=self.matrix_names,
+                     **self._facts(self._lines))
 
     def __repr__(self):
         kinds = ", ".join(f"{k} ({'number' if self.is_numeric(k) else 'text'})" for k in self.names[:6])
         more = f", ... {len(self.names) - 6} more" if len(self.names) > 6 else ""
         return f"Frame({self.n_rows} rows: {kinds}{more})"
-
 
 
 def missing_mask(column):
@@ -97,14 +130,12 @@ def missing_mask(column):
     return np.isnan(column)
 
 
-
 def text_column(values, missing):
     """An object array of str, None where ``missing``."""
     out = np.empty(len(values), dtype=object)
     for i, (value, gone) in enumerate(zip(values, missing)):
         out[i] = None if gone else str(value)
     return out
-
 
 
 def as_frame(X, feature_names=None, name="X"):
@@ -150,14 +181,12 @@ def as_frame(X, feature_names=None, name="X"):
     return _named({n: column_array(arr[:, j], f"{name} column {n!r}") for j, n in enumerate(names)}, name)
 
 
-
 def is_numeric_array(X) -> bool:
     try:
         kind = np.asarray(X).dtype.kind
     except (TypeError, ValueError):
         return False
     return kind in "biuf"
-
 
 
 def column_array(values, what):
@@ -173,12 +202,10 @@ def column_array(values, what):
     return text_column(arr, missing)
 
 
-
 def _named(columns, name):
     if not columns:
         raise ValueError(f"{name} has no columns")
     return Frame(columns)
-
 
 
 def file_sha256(path) -> str:
@@ -188,7 +215,6 @@ def file_sha256(path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
 
 
 def detect_delimiter(sample: str) -> str:
@@ -203,7 +229,6 @@ def detect_delimiter(sample: str) -> str:
         if len(counts) == 1 and (cells := counts.pop()) > best_cells:
             best, best_cells = delimiter, cells
     return best
-
 
 
 def read_table(path, delimiter=None, header="auto") -> Frame:
@@ -255,14 +280,63 @@ def read_table(path, delimiter=None, header="auto") -> Frame:
     if delimiter is None:
         delimiter = detect_delimiter(sample)
     digest = file_sha256(path)
-    try:
-        # the fast path: a file of plain numbers, read straight into one matrix
-        table = load_csv(path, header=header, delimiter=delimiter, labelled=False)
-    except ValueError:
-        return _read_cells(path, delimiter, header, digest)
-    columns = {name: table.X[:, j] for j, name in enumerate(table.feature_names)}
-    return Frame(columns, source=str(path), sha256=digest, delimiter=delimiter)
+    text, names = _text_columns(sample, delimiter, header)
+    if text is not None and len(text) <= 1:
+        # the fast path: numbers straight into one matrix, and at most one text column (a label) beside them
+        try:
+            if text:
+                table = load_csv(path, target=text[0], header=names is not None, delimiter=delimiter)
+            else:
+                table = load_csv(path, header=names is not None, delimiter=delimiter, labelled=False)
+        except ValueError:
+            pass  # a missing cell, or text further down: read cell by cell below
+        else:
+            names = names or [f"column {j + 1}" for j in range(table.X.shape[1] + len(text))]
+            _unique_names(names, path)
+            others = {}
+            if text:
+                labels = np.empty(len(table.class_names), dtype=object)
+                labels[:] = table.class_names
+                others = {names[text[0]]: labels[table.y]}
+            frame = Frame.from_matrix(table.X, table.feature_names, others, source=str(path), sha256=digest,
+                                      delimiter=delimiter)
+            return frame.select(names)
+    return _read_cells(path, delimiter, header, digest)
 
+
+def _sample_rows(sample, delimiter):
+    lines = sample.splitlines()
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may end inside a line
+    try:
+        return [[cell.strip() for cell in row] for row in csv.reader(lines, delimiter=delimiter)
+                if any(cell.strip() for cell in row)]
+    except csv.Error:
+        return []
+
+
+def _text_columns(sample, delimiter, header):
+    """From the file's first rows: the columns whose cells are not all numbers, and the header's names (None
+    without a header). ``(None, None)`` when those rows cannot tell: too few, ragged, or with missing cells,
+    which the fast reader refuses."""
+    rows = _sample_rows(sample, delimiter)
+    if len(rows) < 2 or len({len(row) for row in rows}) != 1:
+        return None, None
+    has_header = _has_header(rows) if header == "auto" else header
+    body = rows[1:] if has_header else rows
+    if any(cell in MISSING_TEXTS for row in body for cell in row):
+        return None, None
+    names = [name or f"column {j + 1}" for j, name in enumerate(rows[0])] if has_header else None
+    text = [j for j in range(len(rows[0])) if any(_number(row[j]) is None for row in body)]
+    if delimiter != "," and any(all(_number(row[j].replace(",", ".")) is not None for row in body) for j in text):
+        return None, None  # decimal commas, which the fast reader does not take
+    return text, names
+
+
+def _unique_names(names, path):
+    if len(set(names)) < len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise ValueError(f"{path} has more than one column named {dup!r}; rename one")
 
 
 def _read_cells(path, delimiter, header, digest) -> Frame:
@@ -284,9 +358,7 @@ def _read_cells(path, delimiter, header, digest) -> Frame:
     n_cols = len(rows[0])
     names = [name or f"column {j + 1}" for j, name in enumerate(rows[0])] if has_header else [
         f"column {j + 1}" for j in range(n_cols)]
-    if len(set(names)) < len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise ValueError(f"{path} has more than one column named {dup!r}; rename one")
+    _unique_names(names, path)
     if has_header:
         rows, lines = rows[1:], lines[1:]
         if not rows:
@@ -299,13 +371,11 @@ def _read_cells(path, delimiter, header, digest) -> Frame:
     return Frame(columns, source=str(path), lines=np.array(lines), sha256=digest, delimiter=delimiter)
 
 
-
 def _has_header(rows) -> bool:
     first = rows[0]
     if len(rows) == 1 or not any(_number(cell) is not None for cell in first):
         return True
     return any(_number(a) is None and _number(b) is not None for a, b in zip(first, rows[1]))
-
 
 
 def _number(text):
@@ -315,7 +385,6 @@ def _number(text):
         return float(text)
     except ValueError:
         return None
-
 
 
 def _parse_column(cells, delimiter):

@@ -11,12 +11,11 @@ import numpy as np
 from glassnet.checks import choice, describe
 from glassnet.preprocessing import MinMax, Pipeline, RashidScale, Standardize
 from glassnet.tables.columns import MISSING_STRATEGIES, UNKNOWN_POLICIES, Columns, MissingValues
-from glassnet.tables.frame import Frame, as_frame, missing_mask
+from glassnet.tables.frame import Frame, as_frame
 from glassnet.tables.task import Task, decide_task, split_rows
 from glassnet.tables.words import api_words, count, few, names_list, number_text
 
 ID_NAME = re.compile(r"(?i)^(id|.*[_ ]id|index|row|row_?(id|number)|key|uuid|serial)$")
-
 
 
 @dataclass
@@ -93,7 +92,6 @@ def _pick(frame, spec, arg, say):
     raise TypeError(f"{arg} must be column names or 0-based indexes, got {describe(spec)}")
 
 
-
 def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, numeric=None, missing="error",
             unknown="ignore", test_split=0.2, seed=0, say=None) -> Prepared:
     """Decide the task, split the rows and fit the ``Columns`` of a table, ready for ``fit``.
@@ -161,7 +159,7 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
     # rows with no target value cannot be used; with missing="drop" neither can rows with a missing feature
     keep = np.ones(table.n_rows, dtype=bool)
     for t in targets:
-        gone = missing_mask(table[t])
+        gone = table.missing(t)
         if gone.any() and missing != "drop":
             first = int(np.argmax(gone))
             raise MissingValues(f"the target {t!r} is missing in {count(int(gone.sum()), 'row')} (first at "
@@ -170,7 +168,7 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
         keep &= ~gone
     if missing == "drop":
         for n in features:
-            keep &= ~missing_mask(table[n])
+            keep &= ~table.missing(n)
         n_left = int(keep.sum())
         if n_left < table.n_rows:
             notes.append(f"left out {table.n_rows - n_left:,} of {table.n_rows:,} rows with missing cells "
@@ -180,7 +178,7 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
                              f"strategy with {say('missing')} mean, median or most_frequent")
     if missing == "error":  # counted over the whole table, not the training rows alone
         for n in features:
-            gone = missing_mask(table[n])
+            gone = table.missing(n)
             if gone.any():
                 raise MissingValues.found(n, gone, table, f"choose how to handle them with "
                                           f"{say('missing')} drop, mean, median or most_frequent")
@@ -201,42 +199,59 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
     return Prepared(X_train, X_test, y[train], y[test], decided, prep, train, test, notes, warnings)
 
 
-
 def _column_warnings(frame, prep, say):
-    """Lines about columns that are probably not features: ID-like ones and constant ones."""
-    found = []
+    """Lines about columns that are probably not features: ID-like ones, constant ones (one line for all of
+    them), text columns that are mostly numbers, and text columns with very many categories."""
+    found, constant = [], []
     n = frame.n_rows
     for name, kind, categories in zip(prep.names, prep.kinds, prep.categories):
         column = frame[name]
-        present = column[~missing_mask(column)]
+        present = column[~frame.missing(name)]
         if kind == "numeric":
-            distinct = np.unique(present)
-            whole = bool(np.all(distinct == np.round(distinct)))
-            if len(distinct) == 1:
-                found.append(f"column {name!r} has one value ({number_text(distinct[0])}) in every training row; "
-                             "it tells the network nothing")
-            elif ID_NAME.match(name) or (whole and n >= 20 and len(distinct) == len(present)):
+            low, high = float(present.min()), float(present.max())
+            if low == high:
+                constant.append(f"{name!r} ({number_text(low)})")
+            elif ID_NAME.match(name) or (n >= 20 and high - low >= len(present) - 1
+                                         and np.all(present == np.round(present))
+                                         and len(np.unique(present)) == len(present)):
                 why = "by its name" if ID_NAME.match(name) else "a different whole number in every row"
                 found.append(f"column {name!r} looks like an ID ({why}) but is used as a feature; leave it out with "
                              f"{say('ignore', name)}")
-        else:
-            if len(categories) == 1:
-                found.append(f"column {name!r} has one category ({categories[0]!r}) in every training row; "
-                             "it tells the network nothing")
-            elif n >= 20 and len(categories) == len(present):
-                found.append(f"column {name!r} has a different text in every row (an ID or free text?), one input "
-                             f"each; leave it out with {say('ignore', name)}")
-            elif len(categories) > 50:
-                found.append(f"column {name!r} has {len(categories):,} categories, one input each")
+            continue
+        if len(categories) == 1:
+            constant.append(f"{name!r} ({categories[0]!r})")
+            continue
+        if column.dtype == object and sum(1 for text in present if _is_number(text)) >= 0.9 * len(present):
+            odd = next(i for i, text in enumerate(column) if text is not None and not _is_number(text))
+            found.append(f"column {name!r} is mostly numbers but {frame.where(odd)} holds {column[odd]!r}, so it is "
+                         f"taken as {len(categories):,} categories; if it is a quantity, fix that cell or give "
+                         f"{say('numeric', name)} to see each bad cell")
+            continue
+        if n >= 20 and len(categories) == len(present):
+            found.append(f"column {name!r} has a different text in every row (an ID or free text?), one input "
+                         f"each; leave it out with {say('ignore', name)}")
+            continue
+        if len(categories) > 50:
+            found.append(f"column {name!r} has {len(categories):,} categories, one input each")
+    if constant:
+        shown = ", ".join(constant[:5]) + (f" and {len(constant) - 5} more" if len(constant) > 5 else "")
+        found.append(f"{count(len(constant), 'column')} {'has' if len(constant) == 1 else 'have'} one value in every "
+                     f"training row, which tells the network nothing: {shown}")
     return found
 
+
+def _is_number(text) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def table_step(preprocessing):
     """The ``Columns`` step of a model's preprocessing (its named columns), or None for a model of arrays."""
     steps = getattr(preprocessing, "steps", [preprocessing])
     return steps[0] if steps and getattr(steps[0], "takes_tables", False) else None
-
 
 
 def with_columns(preprocessing, X, feature_names, n_in):
@@ -259,7 +274,6 @@ def with_columns(preprocessing, X, feature_names, n_in):
     return columns if preprocessing is None else Pipeline([columns, preprocessing])
 
 
-
 def record(frame, prepared, *, seed, test_split, ignore=(), categorical=None, numeric=None) -> dict:
     """What a model keeps about the table it was trained on (plain data for ``net.notes``).
 
@@ -276,7 +290,6 @@ def record(frame, prepared, *, seed, test_split, ignore=(), categorical=None, nu
     }
 
 
-
 def model_task(net, targets=None) -> Task:
     """A trained model's ``Task``, from what ``record`` kept in its notes (``targets`` overrides the target)."""
     notes = net.notes or {}
@@ -288,7 +301,6 @@ def model_task(net, targets=None) -> Task:
     if not isinstance(classes, list) or len(classes) != net.n_out:
         classes = net.class_names or list(range(net.n_out))
     return Task("classification", targets[:1], list(classes))
-
 
 
 def rows_to_score(net, frame, *, all_rows=False, seed=None, test_split=None, target=None, say=None):
@@ -339,7 +351,7 @@ def rows_to_score(net, frame, *, all_rows=False, seed=None, test_split=None, tar
         return prepared.X_test, prepared.y_test, what
     keep = np.ones(frame.n_rows, dtype=bool)
     for name in task.targets + (columns.names if columns.missing == "drop" else []):
-        keep &= ~missing_mask(frame[name])
+        keep &= ~frame.missing(name)
     dropped = frame.n_rows - int(keep.sum())
     if dropped:
         frame = frame.take(keep)
@@ -351,7 +363,6 @@ def rows_to_score(net, frame, *, all_rows=False, seed=None, test_split=None, tar
     return frame, task.labels(frame), what
 
 
-
 def input_notes(columns, frame) -> list:
     """Lines worth telling a person about ``frame`` as input to a model with these ``columns``: columns it
     ignores, missing cells it fills, categories it never saw."""
@@ -360,7 +371,7 @@ def input_notes(columns, frame) -> list:
     if extra:
         notes.append(f"ignored {count(len(extra), 'column')} the model does not take: "
                      + ", ".join(map(repr, extra[:8])) + (", ..." if len(extra) > 8 else ""))
-    filled = sum(int(missing_mask(frame[n]).sum()) for n in columns.names if n in frame)
+    filled = sum(int(frame.missing(n).sum()) for n in columns.names if n in frame)
     if filled and columns.missing not in ("error", "drop"):
         notes.append(f"filled {count(filled, 'missing cell')} with the values learned in training ({columns.missing})")
     unseen = columns.unknown_categories(frame)

@@ -10,22 +10,18 @@ import numpy as np
 
 from glassnet.checks import choice, describe
 from glassnet.datasets import train_test_split
-from glassnet.tables.frame import missing_mask
 from glassnet.tables.words import api_words, few, number_text
 
 TASKS = ("auto", "classification", "regression")
-
 
 
 # auto: a whole-number target with at most this many distinct values is a class label
 MAX_AUTO_CLASSES = 20
 
 
-
 # more classes than this is refused even when asked for: a network with thousands of outputs is
 # almost always a target column chosen by mistake
 MAX_CLASSES = 1000
-
 
 
 @dataclass
@@ -115,7 +111,6 @@ class Task:
         return {"kind": self.kind, "targets": list(self.targets)}
 
 
-
 def _int_or_text(text):
     if text is None:
         return None
@@ -124,7 +119,6 @@ def _int_or_text(text):
     except ValueError:
         return text
     return int(value) if value.is_integer() else text
-
 
 
 def decide_task(frame, targets, task="auto", say=None) -> Task:
@@ -149,7 +143,7 @@ def decide_task(frame, targets, task="auto", say=None) -> Task:
         return Task("regression", list(targets), reason=f"treating {names} as {len(targets)} regression targets")
     name = targets[0]
     column = frame[name]
-    present = column[~missing_mask(column)]
+    present = column[~frame.missing(name)]
     if len(present) == 0:
         raise ValueError(f"target {name!r} has no values: every cell is missing")
     if not frame.is_numeric(name):
@@ -182,11 +176,9 @@ def decide_task(frame, targets, task="auto", say=None) -> Task:
     return Task("classification", [name], classes, f"treating {name!r} as a classification target: {why}")
 
 
-
 def _shown(classes, shown=5):
     text = ", ".join(map(str, classes[:shown]))
     return f"({text}{', ...' if len(classes) > shown else ''})"
-
 
 
 def _check_class_count(name, n_classes, n_rows, say):
@@ -199,7 +191,6 @@ def _check_class_count(name, n_classes, n_rows, say):
     if n_rows >= 20 and n_classes == n_rows:
         raise ValueError(f"target {name!r} has a different value in every row, like an ID, not a class; choose the "
                          f"label column with {say('target')}")
-
 
 
 def split_rows(n_rows, test_split=0.2, seed=0, labels=None, say=None):

@@ -10,18 +10,15 @@ def number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(float(value))
 
 
-
 def count(n, noun) -> str:
     """``1 cell``, ``2 cells``, ``1,500 cells``."""
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
-
 
 
 def few(values, shown=8) -> str:
     values = list(values)
     text = ", ".join(repr(v) for v in values[:shown])
     return f"[{text}{f', ... {len(values) - shown} more' if len(values) > shown else ''}]"
-
 
 
 def names_list(arg, names):
@@ -37,11 +34,9 @@ def names_list(arg, names):
     return names
 
 
-
 def api_words(arg, value=None):
     """How a message names an argument in the library: ``task='regression'``."""
     return f"{arg}" if value is None else f"{arg}={value!r}"
-
 
 
 def cli_words(arg, value=None):
