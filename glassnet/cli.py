@@ -204,13 +204,13 @@ def _prepare_table(args):
         prepared = tables.prepare(
             frame, _columns(args.target) if args.target and "," in args.target else _column(args.target),
             task=args.task, ignore=_columns(args.ignore), categorical=_names(args.categorical),
-            numeric=_names(args.numeric), missing=args.missing, unknown=args.unknown, test_split=args.test_split,
-            seed=args.seed, say=tables.cli_words,
+            numeric=_names(args.numeric, "--numeric"), missing=args.missing, unknown=args.unknown,
+            test_split=args.test_split, seed=args.seed, say=tables.cli_words,
         )
     except tables.MissingValues as exc:
         raise UsageError(_cli_missing(exc)) from None
     record = tables.record(frame, prepared, seed=args.seed, test_split=args.test_split, ignore=_columns(args.ignore),
-                           categorical=_names(args.categorical), numeric=_names(args.numeric))
+                           categorical=_names(args.categorical), numeric=_names(args.numeric, "--numeric"))
     # the whole table is let go here: the prepared rows are copies, and a big file need not be held twice
     return prepared, record
 
@@ -222,9 +222,14 @@ def _cli_missing(exc):
             "them with --missing drop, mean, median or most_frequent")
 
 
-def _names(text):
+def _names(text, flag="--categorical"):
     """``--categorical a,b`` as a list of names (None when not given)."""
-    return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
+    if text is None:
+        return None
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise UsageError(f"{flag} names no column, got {text!r}; give comma-separated column names")
+    return names
 
 
 def _builtin_network(args, n_in, n_out, regression=False):
@@ -266,7 +271,7 @@ def cmd_train(args):
         n_in, n_out, class_names = prepared.n_inputs, prepared.n_outputs, task.class_names
         prep = prepared.preprocessing("standardize" if args.scale == "auto" else args.scale)
         n_features = len(prepared.columns.names)
-        what = (f"{n_features} feature columns" + (f" -> {n_in} inputs" if n_in != n_features else "")
+        what = (f"{n_features} feature columns" + (f" -> {n_in:,} inputs" if n_in != n_features else "")
                 + (f", {n_out} targets" if regression and n_out > 1 else "" if regression else f", {n_out} classes"))
         split = (f"{len(y_train):,} training and {len(y_test):,} test rows" if len(y_test)
                  else f"all {len(y_train):,} rows for training (--test-split 0)")
@@ -341,7 +346,7 @@ def cmd_train(args):
     if len(y_test):
         test = net.evaluate(X_test, y_test)
         if regression:
-            print(f"test R² {test['r2']:.4f}, MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g} on "
+            print(f"test {_r2_text(test, y_test)}, MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g} on "
                   f"{test['n_samples']:,} held-out rows")
         else:
             print(f"test accuracy: {test['accuracy']:.4f} on {test['n_samples']:,} held-out samples "
@@ -357,6 +362,17 @@ def cmd_train(args):
             print(f"saved learning curves to {plots.learning_curves(history, args.plot)}")
         if args.plot_weights:
             print(f"saved the first layer's weights to {plots.first_layer_weights(net, args.plot_weights)}")
+
+
+def _r2_text(metrics, y):
+    """``R² 0.4811``, or why there is none: R² compares the errors with the targets' spread, which one row, or
+    one value in every row, does not have."""
+    Y = np.asarray(y, dtype=float).reshape(len(y), -1)
+    if len(Y) < 2:
+        return "R² undefined (one row)"
+    if np.all(Y.max(axis=0) == Y.min(axis=0)):
+        return "R² undefined (the target has one value in these rows)"
+    return f"R² {metrics['r2']:.4f}"
 
 
 def _tell(kind, line):
@@ -390,7 +406,11 @@ def _labels_for_model(y, file_names, model_names, source):
 def cmd_evaluate(args):
     from glassnet.io import load
 
+    if args.plot:
+        _check_output("--plot", args.plot, ".png")
     net = load(args.model)
+    if args.plot and net.is_regression:
+        raise UsageError("--plot draws a confusion matrix, which a regression model has not")
     columns = _table_step(net)
     if args.unknown and columns is None:
         raise UsageError("--unknown applies to models trained on a CSV file with categorical columns")
@@ -405,7 +425,7 @@ def cmd_evaluate(args):
         frame = _read_table(args.data, args.delimiter)
         try:
             X, y, what = tables.rows_to_score(net, frame, all_rows=args.all_rows, seed=args.seed,
-                                              test_split=args.test_split, target=_names(args.target),
+                                              test_split=args.test_split, target=_names(args.target, "--target"),
                                               say=tables.cli_words)
         except tables.MissingValues as exc:
             raise UsageError(_cli_missing(exc)) from None
@@ -433,10 +453,8 @@ def cmd_evaluate(args):
     if net.is_regression:
         metrics = net.evaluate(X, y)
         print(f"model: {args.model}; evaluated on {what}")
-        print(f"R² {metrics['r2']:.4f}, MAE {metrics['mae']:.4g}, RMSE {metrics['rmse']:.4g}, "
+        print(f"{_r2_text(metrics, y)}, MAE {metrics['mae']:.4g}, RMSE {metrics['rmse']:.4g}, "
               f"loss {metrics['loss']:.4g}")
-        if args.plot:
-            raise UsageError("--plot draws a confusion matrix, which a regression model has not")
         return
     _print_classification(args, net, X, y, what)
 
@@ -485,7 +503,10 @@ def cmd_predict(args):
 
         frame = _read_table(args.data, args.delimiter)
         skipped = [_column_name(frame, c) for c in _columns(args.ignore)]
-        lost = [n for n in columns.names if n not in frame or n in skipped]
+        held = [n for n in columns.names if n in skipped]
+        if held:
+            raise UsageError(f"--ignore leaves out {held[0]!r}, which the model needs")
+        lost = [n for n in columns.names if n not in frame]
         if lost:
             raise UsageError(f"{args.data} has no column {lost[0]!r}, which the model needs"
                              + (f" ({len(lost)} are missing: {', '.join(map(repr, lost[:5]))})" if len(lost) > 1

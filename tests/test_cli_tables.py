@@ -263,3 +263,140 @@ def test_table_flag_errors_name_the_flag_and_come_before_any_output(tmp_path, ca
 def test_table_flags_are_refused_for_built_in_sets(capsys, tmp_path):
     assert main(["train", "--data", "iris", "--missing", "mean", "--out", str(tmp_path / "m.st")]) == 2
     assert "--missing: CSV files only, not 'iris'" in capsys.readouterr().err
+
+
+# ------------------------------------------------ found by a hostile tester
+
+
+def iris_file(path, rows=None):
+    X, y = iris()
+    rows = [[*r, IRIS_CLASSES[k]] for r, k in zip(X, y)] if rows is None else rows
+    return write_csv(path, [*FEATURES, "species"], rows)
+
+
+def refused_before_output(capsys, argv):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.splitlines()) == 1 and "Traceback" not in captured.err
+    return captured.err.strip()
+
+
+def test_evaluate_says_when_another_split_may_hold_training_rows(iris_model, capsys):
+    folder, model, _, _ = iris_model
+    assert main(["evaluate", str(model), "--data", str(folder / "iris.csv"), "--seed", "3", "--test-split", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert (f"evaluated on the 75 rows of {folder / 'iris.csv'} that a split with seed 3, test split 0.5 holds out; "
+            "training split it with seed 0, test split 0.2, so these may include rows the model was trained on") in out
+
+
+def test_evaluate_refuses_to_score_against_another_column(iris_model, capsys):
+    folder, model, _, _ = iris_model
+    err = refused_before_output(capsys, ["evaluate", str(model), "--data", str(folder / "iris.csv"),
+                                         "--target", "petal_width"])
+    assert err == ("glassnet: error: the model was trained to predict ['species']; --target ['petal_width'] would "
+                   "score it against another column")
+
+
+def test_r2_of_one_row_is_undefined_not_zero(tmp_path, capsys):
+    rows = [[i, 2.0 * i + 1] for i in range(5)]
+    data = write_csv(tmp_path / "r.csv", ["x", "y"], rows)
+    model = tmp_path / "m.st"
+    assert main(["train", "--data", str(data), "--task", "regression", "--val-split", "0", "--early-stopping", "0",
+                 "--epochs", "3", "--quiet", "--out", str(model)]) == 0
+    assert "test R² undefined (one row), MAE" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("cell, flag, message", [
+    ("inf", [], "column 'petal_width' has an infinite value"),
+    ("purple", ["--numeric", "petal_width"], "column 'petal_width' is numeric but holds 'purple'"),
+])
+def test_a_bad_cell_among_the_test_rows_is_found_before_training(tmp_path, capsys, cell, flag, message):
+    X, y = iris()
+    rows = [[*r, IRIS_CLASSES[k]] for r, k in zip(X, y)]
+    for i in range(150):  # in every row of one class, so that some land in the test split whatever the seed
+        if i % 50 == 7:
+            rows[i][3] = cell
+    data = iris_file(tmp_path / "d.csv", rows)
+    if not flag:
+        err = refused_before_output(capsys, ["train", "--data", str(data), "--out", str(tmp_path / "m.st")])
+    else:
+        err = refused_before_output(capsys, ["train", "--data", str(data), *flag, "--out", str(tmp_path / "m.st")])
+    assert message in err and "line " in err
+
+
+def test_unknown_error_with_a_category_only_in_the_test_rows_is_refused_before_training(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = [[rng.choice(["red", "blue"]), rng.normal(), "a" if i % 2 else "b"] for i in range(60)]
+    rows[0][0] = "purple"
+    data = write_csv(tmp_path / "d.csv", ["colour", "x", "label"], rows)
+    argv = ["train", "--data", str(data), "--unknown", "error", "--out", str(tmp_path / "m.st")]
+    for seed in range(20):  # a seed whose split puts row 0 among the test rows
+        if main([*argv, "--seed", str(seed), "--epochs", "1", "--quiet"]) == 2:
+            break
+        capsys.readouterr()
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "line 2 of" in captured.err and "has the category 'purple', which the model never saw" in captured.err
+
+
+def test_evaluate_plot_errors_come_before_the_scores(tmp_path, capsys):
+    rows = [[i, 2.0 * i + 1] for i in range(30)]
+    data = write_csv(tmp_path / "r.csv", ["x", "y"], rows)
+    model = tmp_path / "m.st"
+    assert main(["train", "--data", str(data), "--task", "regression", "--epochs", "2", "--quiet",
+                 "--out", str(model)]) == 0
+    capsys.readouterr()
+    err = refused_before_output(capsys, ["evaluate", str(model), "--data", str(data), "--plot", "c.png"])
+    assert err == "glassnet: error: --plot draws a confusion matrix, which a regression model has not"
+    err = refused_before_output(capsys, ["evaluate", str(model), "--data", str(data), "--plot", "c.txt"])
+    assert err == "glassnet: error: --plot must name a .png file, got 'c.txt'"
+
+
+def test_a_cut_gzip_file_is_an_input_error(iris_model, tmp_path, capsys):
+    import gzip
+
+    folder, model, _, _ = iris_model
+    whole = gzip.compress((folder / "iris.csv").read_bytes())
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    err = refused_before_output(capsys, ["predict", str(model), "--data", str(cut)])
+    assert err.startswith(f"glassnet: error: {cut} could not be read")
+
+
+def test_huge_numbers_are_refused_naming_the_cell(tmp_path, capsys):
+    X, y = iris()
+    rows = [[*r, IRIS_CLASSES[k]] for r, k in zip(X, y)]
+    rows[4][0] = "1e308"
+    err = refused_before_output(capsys, ["train", "--data", str(iris_file(tmp_path / "d.csv", rows)),
+                                         "--out", str(tmp_path / "m.st")])
+    assert "column 'sepal_length' holds 1e+308; numbers beyond +-1e+150 cannot be scaled" in err
+
+
+def test_a_bad_cell_is_named_by_its_place_in_the_file_not_in_the_split(tmp_path, capsys):
+    X, y = iris()
+    rows = [[*r, IRIS_CLASSES[k]] for r, k in zip(X, y)]
+    data = iris_file(tmp_path / "d.csv", rows)
+    err = refused_before_output(capsys, ["train", "--data", str(data), "--target", "sepal_length", "--numeric",
+                                         "species", "--out", str(tmp_path / "m.st")])
+    row = int(err.split("data row ")[1].split()[0])
+    assert rows[row - 1][4] in err  # the row named holds the text the message quotes
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--categorical", "petal_width", "--numeric", "petal_width"],
+     "column 'petal_width' is in both --categorical and --numeric"),
+    (["--delimiter", ";"], "has one column, 'sepal_length,sepal_width,petal_length,petal_width,species' (read with "
+                           "the delimiter ';': is it the right one?)"),
+    (["--categorical", ","], "--categorical names no column, got ','"),
+])
+def test_more_flag_errors(tmp_path, capsys, argv, message):
+    data = iris_file(tmp_path / "d.csv")
+    err = refused_before_output(capsys, ["train", "--data", str(data), *argv, "--out", str(tmp_path / "m.st")])
+    assert message in err
+
+
+def test_predict_says_when_ignore_leaves_out_a_column_the_model_needs(iris_model, capsys):
+    folder, model, _, _ = iris_model
+    err = refused_before_output(capsys, ["predict", str(model), "--data", str(folder / "iris.csv"),
+                                         "--ignore", "petal_width"])
+    assert err == "glassnet: error: --ignore leaves out 'petal_width', which the model needs"

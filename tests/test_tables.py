@@ -1,6 +1,7 @@
 """glassnet.tables: reading people's own tables, deciding the task, the split and the Columns step."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -45,9 +46,17 @@ def test_read_table_detects_the_delimiter(tmp_path, delimiter):
 
 def test_a_given_delimiter_is_used_as_given(tmp_path):
     path = write(tmp_path / "a.csv", "a;b,c\n1;2,5\n3;4,5\n")
-    assert tables.read_table(path).names == ["a;b", "c"]  # both split every line in two: the comma wins
-    assert tables.read_table(path, delimiter=";").names == ["a", "b,c"]
+    # both split every line in two; with semicolons the cells are numbers (decimal commas), so they win
+    assert tables.read_table(path).names == ["a", "b,c"]
+    assert tables.read_table(path, delimiter=",").names == ["a;b", "c"]
     assert list(tables.read_table(path, delimiter=";")["b,c"]) == [2.5, 4.5]  # decimal commas with ';'
+
+
+def test_a_headerless_semicolon_file_with_decimal_commas_is_read_as_such(tmp_path):
+    path = write(tmp_path / "h.csv", "5,1;8,6;1\n4,9;7,5;0\n6,2;9,1;1\n")
+    frame = tables.read_table(path)
+    assert frame.delimiter == ";" and frame.names == ["column 1", "column 2", "column 3"]
+    assert frame["column 1"].tolist() == [5.1, 4.9, 6.2] and frame["column 3"].tolist() == [1.0, 0.0, 1.0]
 
 
 def test_missing_cells_become_nan_or_none(tmp_path):
@@ -321,3 +330,34 @@ def test_prepare_errors_name_the_cli_flags_when_asked(tmp_path):
 def test_test_split_zero_keeps_every_row():
     train, test = tables.split_rows(10, 0)
     assert train.tolist() == list(range(10)) and test.size == 0
+
+
+# ------------------------------------------------ found by a hostile tester
+
+
+def test_numbers_with_gaps_given_as_a_list_stay_numbers():
+    prepared = tables.prepare({"a": [1.0, None, 3.0, 4.0, 5.0] * 6, "y": ["p", "q"] * 15}, "y", missing="mean")
+    assert prepared.columns.kinds == ["numeric"]
+    assert prepared.warnings == []
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda f: tables.prepare(f, []), ValueError, "target names no column"),
+    (lambda f: tables.prepare(f, "y", ignore="a"), TypeError, "ignore must be a list of column names or indexes"),
+    (lambda f: tables.prepare(f, "y", ignore=0), TypeError, "ignore must be a list"),
+    (lambda f: tables.prepare(f, "y", seed=1.5), TypeError, "seed must be a whole number >= 0, got 1.5 (float)"),
+    (lambda f: tables.decide_task(f, "y"), ValueError, "targets must be a non-empty list of the frame's column"),
+    (lambda f: tables.split_rows("5"), ValueError, "n_rows must be a whole number >= 1, got '5' (str)"),
+    (lambda f: tables.Frame({"a": 1}), TypeError, "columns['a'] must be a 1-D numpy array, got 1 (int)"),
+])
+def test_wrong_arguments_get_one_line_errors_naming_them(call, error, message):
+    frame = tables.as_frame({"a": np.arange(30.0), "y": np.array(["p", "q"] * 15, dtype=object)})
+    with pytest.raises(error, match=re.escape(message)):
+        call(frame)
+
+
+def test_a_numeric_target_that_is_an_id_is_warned_about():
+    rng = np.random.default_rng(0)
+    prepared = tables.prepare({"x": rng.normal(size=40), "id": np.arange(40.0)}, "id")
+    assert prepared.warnings == [
+        "the target 'id' has a different whole number in every row, like an ID; is it the column to predict?"]

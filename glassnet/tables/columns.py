@@ -193,8 +193,9 @@ class Columns(Preprocessing):
             column = frame[col]
             gone = frame.missing(col)
             if gone.any() and fill is None:
-                raise MissingValues.found(col, gone, frame, "the model fills none (it was trained "
-                                          "without a fill strategy): fill them first")
+                how = ("the model was trained leaving out rows with missing cells, and fills none"
+                       if self.missing == "drop" else "the model fills none (it was trained without a fill strategy)")
+                raise MissingValues.found(col, gone, frame, f"{how}: fill them, or leave those rows out")
             if kind == "numeric":
                 values = self._numbers(col, column, frame)
                 out[:, j] = np.where(gone, fill if fill is not None else 0.0, values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
+import zlib
 
 import numpy as np
 
@@ -43,9 +44,12 @@ class Frame:
     """
 
     def __init__(self, columns, *, source=None, lines=None, sha256=None, delimiter=None, matrix=None,
-                 matrix_names=None):
+                 matrix_names=None, rows=None):
         if not isinstance(columns, dict) or not columns:
             raise ValueError(f"columns must be a non-empty dict of name -> 1-D array, got {describe(columns)}")
+        bad = [k for k, v in columns.items() if not isinstance(v, np.ndarray) or v.ndim != 1]
+        if bad:
+            raise TypeError(f"columns[{bad[0]!r}] must be a 1-D numpy array, got {describe(columns[bad[0]])}")
         lengths = {len(values) for values in columns.values()}
         if len(lengths) != 1:
             raise ValueError(f"every column must have the same length, got lengths {sorted(lengths)}")
@@ -53,6 +57,7 @@ class Frame:
         self.names = list(columns)
         self.source, self.sha256, self.delimiter = source, sha256, delimiter
         self._lines = lines  # each row's line number in the file, if known
+        self._rows = rows  # else each row's 0-based position in the table first read, if it is not its own
         self.matrix, self.matrix_names = matrix, matrix_names
 
     @classmethod
@@ -91,14 +96,20 @@ class Frame:
         """Row ``row`` (0-based) as a message names it: its line in the file, or its 1-based number."""
         if self._lines is not None:
             return f"line {int(self._lines[row])} of {self.source}"
+        row = row if self._rows is None else int(self._rows[row])
         return f"data row {row + 1} of {self.source}" if self.source else f"row {row + 1}"
 
-    def _facts(self, lines):
-        return {"source": self.source, "lines": lines, "sha256": self.sha256, "delimiter": self.delimiter}
+    def _facts(self, lines, rows):
+        return {"source": self.source, "lines": lines, "sha256": self.sha256, "delimiter": self.delimiter,
+                "rows": rows}
 
     def take(self, rows) -> Frame:
-        """The rows ``rows`` (indices or a boolean mask), as a new Frame."""
-        facts = self._facts(None if self._lines is None else self._lines[rows])
+        """The rows ``rows`` (indices or a boolean mask), as a new Frame; messages still name their places in
+        the file."""
+        if self._lines is not None:
+            facts = self._facts(self._lines[rows], None)
+        else:
+            facts = self._facts(None, (np.arange(self.n_rows) if self._rows is None else self._rows)[rows])
         if self.matrix is None:
             return Frame({k: v[rows] for k, v in self.columns.items()}, **facts)
         # one copy of the rows, of the matrix columns this frame has (a selection may have left some out)
@@ -115,7 +126,7 @@ class Frame:
     def select(self, names) -> Frame:
         """The columns ``names``, in that order, as a new Frame (the arrays, and the matrix, are shared)."""
         return Frame({k: self.columns[k] for k in names}, matrix=self.matrix, matrix_names=self.matrix_names,
-                     **self._facts(self._lines))
+                     **self._facts(self._lines, self._rows))
 
     def __repr__(self):
         kinds = ", ".join(f"{k} ({'number' if self.is_numeric(k) else 'text'})" for k in self.names[:6])
@@ -199,6 +210,10 @@ def column_array(values, what):
     if arr.dtype.kind == "c":
         raise TypeError(f"{what} must be numbers or text, got complex numbers ({arr.dtype})")
     missing = [v is None or (isinstance(v, float) and math.isnan(v)) for v in arr]
+    present = [v for v, gone in zip(arr, missing) if not gone]
+    if present and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                       for v in present):  # numbers with gaps, such as [1.0, None, 3.0]
+        return np.array([math.nan if gone else float(v) for v, gone in zip(arr, missing)])
     return text_column(arr, missing)
 
 
@@ -218,16 +233,24 @@ def file_sha256(path) -> str:
 
 
 def detect_delimiter(sample: str) -> str:
-    """The delimiter of a CSV text: of comma, semicolon, tab and bar, the one that splits its first lines
-    into the most cells, the same number on every line (a comma when none splits them)."""
+    """The delimiter of a CSV text: of comma, semicolon, tab and bar, one that splits each of its first lines
+    into the same number of cells (more than one). Among those, the one whose cells are most often numbers
+    wins (so ``5,1;8,6`` is two decimal-comma numbers, not three cells), then the one giving more cells; a
+    comma when none splits the lines."""
     lines = [line for line in sample.splitlines()[:20] if line.strip()]
     if len(lines) > 1 and not sample.endswith(("\n", "\r")):
         lines = lines[:-1]  # the sample may end inside a line
-    best, best_cells = ",", 1
+    best, best_score = ",", None
     for delimiter in DELIMITERS:
-        counts = {len(cells) for cells in csv.reader(lines, delimiter=delimiter)}
-        if len(counts) == 1 and (cells := counts.pop()) > best_cells:
-            best, best_cells = delimiter, cells
+        rows = list(csv.reader(lines, delimiter=delimiter))
+        counts = {len(cells) for cells in rows}
+        if len(counts) != 1 or (n_cells := counts.pop()) < 2:
+            continue
+        cells = [cell.strip() for row in rows for cell in row]
+        numbers = sum(1 for cell in cells if _number(cell if delimiter == "," else cell.replace(",", ".")) is not None)
+        score = (numbers / len(cells), n_cells)
+        if best_score is None or score > best_score:
+            best, best_score = delimiter, score
     return best
 
 
@@ -275,7 +298,7 @@ def read_table(path, delimiter=None, header="auto") -> Frame:
             sample = f.read(1 << 16)
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path} could not be read as a UTF-8 CSV text file: {exc}") from None
-    except OSError as exc:  # a damaged .gz
+    except (OSError, EOFError, zlib.error) as exc:  # a damaged or cut .gz
         raise ValueError(f"{path} could not be read: {exc}") from None
     if delimiter is None:
         delimiter = detect_delimiter(sample)
@@ -350,7 +373,7 @@ def _read_cells(path, delimiter, header, digest) -> Frame:
                 if any(cells):
                     rows.append(cells)
                     lines.append(reader.line_num)
-    except (UnicodeDecodeError, csv.Error, OSError, EOFError) as exc:
+    except (UnicodeDecodeError, csv.Error, OSError, EOFError, zlib.error) as exc:
         raise ValueError(f"{path} could not be read as a UTF-8 CSV text file: {exc}") from None
     if not rows:
         raise ValueError(f"{path} is empty: it has no rows to read")

@@ -134,18 +134,33 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
         raise TypeError(f"frame must be a Frame, DataFrame or dict of columns, got {describe(frame)}")
     choice("missing", missing, MISSING_STRATEGIES)
     choice("unknown", unknown, UNKNOWN_POLICIES)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"seed must be a whole number >= 0, got {describe(seed)}")
+    if isinstance(target, (list, tuple)) and not target:
+        raise ValueError(f"{say('target')} names no column; give one, or None for the last")
+    if ignore is None:
+        ignore = ()
+    if not isinstance(ignore, (list, tuple)):
+        raise TypeError(f"ignore must be a list of column names or indexes, got {describe(ignore)}")
     targets = [table.names[-1]] if target is None else [
         _pick(table, t, "target", say) for t in (target if isinstance(target, (list, tuple)) else [target])]
     if len(set(targets)) < len(targets):
         raise ValueError(f"{say('target')} names a column twice")
-    dropped = [_pick(table, c, "ignore", say) for c in ignore or ()]
+    dropped = [_pick(table, c, "ignore", say) for c in ignore]
     clash = [t for t in targets if t in dropped]
     if clash:
         raise ValueError(f"{clash[0]!r} is the target; it cannot also be in {say('ignore')}")
     features = [n for n in table.names if n not in targets and n not in dropped]
+    if len(table.names) == 1:
+        hint = f" (read with the delimiter {table.delimiter!r}: is it the right one?)" if table.delimiter else ""
+        raise ValueError(f"{table.source or 'the table'} has one column, {table.names[0]!r}{hint}; a network needs "
+                         "features and a target")
     if not features:
         raise ValueError(f"{table.source or 'the table'} has no feature column left: every column is the target or "
                          f"in {say('ignore')}")
+    both = sorted(set(categorical or ()) & set(numeric or ()))
+    if both:
+        raise ValueError(f"column {both[0]!r} is in both {say('categorical')} and {say('numeric')}")
     for arg, names in (("categorical", categorical), ("numeric", numeric)):
         if names is not None:
             for n in names_list(say(arg), names):
@@ -190,13 +205,46 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
     X = used.select(features)
     X_train, X_test = X.take(train), X.take(test)
     prep = Columns(categorical, numeric, missing, unknown).fit(X_train)
+    if len(test):
+        prep.transform(X_test)  # every problem in a cell (inf, text in a number column) now, not after training
+    _check_size(X, prep, say)
     if decided.kind == "regression":
-        decided.fit_scale(decided.labels(used, train))
+        Y = decided.labels(used, train)
+        big = np.abs(Y).max()
+        if big > MAX_TARGET:
+            raise ValueError(f"target {decided.targets[0]!r} holds {number_text(big)}; regression targets must be "
+                             f"within +-{MAX_TARGET:.0e} (the network trains in float32): rescale them")
+        decided.fit_scale(Y)
     y = decided.labels(used) if labels is None else labels
     warnings = _column_warnings(X_train, prep, say)
+    if decided.kind == "regression" and len(decided.targets) == 1 and len(y) >= 20:
+        values = y[:, 0]
+        if np.all(values == np.round(values)) and len(np.unique(values)) == len(values):
+            warnings.append(f"the target {decided.targets[0]!r} has a different whole number in every row, like an "
+                            "ID; is it the column to predict?")
     if dropped:
         notes.append(f"ignored columns: {', '.join(map(repr, dropped))}")
     return Prepared(X_train, X_test, y[train], y[test], decided, prep, train, test, notes, warnings)
+
+
+# Numbers beyond these cannot be standardized (their squares overflow) or kept in float32 weights.
+MAX_FEATURE = 1e150
+MAX_TARGET = 1e30
+
+
+def _check_size(frame, prep, say):
+    """Refuse feature values too large to be scaled, naming the column and the row."""
+    if frame.matrix is not None and frame.matrix.size:  # two passes over one matrix, no temporary
+        if max(frame.matrix.max(), -frame.matrix.min()) <= MAX_FEATURE:
+            return
+    for name, kind in zip(prep.names, prep.kinds):
+        column = frame[name]
+        if kind == "numeric" and column.dtype != object:
+            big = np.abs(np.nan_to_num(column))
+            if big.size and big.max() > MAX_FEATURE:
+                row = int(np.argmax(big))
+                raise ValueError(f"{frame.where(row)}: column {name!r} holds {number_text(column[row])}; numbers "
+                                 f"beyond +-{MAX_FEATURE:.0e} cannot be scaled: rescale the column (other units)")
 
 
 def _column_warnings(frame, prep, say):
@@ -221,7 +269,8 @@ def _column_warnings(frame, prep, say):
         if len(categories) == 1:
             constant.append(f"{name!r} ({categories[0]!r})")
             continue
-        if column.dtype == object and sum(1 for text in present if _is_number(text)) >= 0.9 * len(present):
+        n_numbers = sum(1 for text in present if _is_number(text)) if column.dtype == object else 0
+        if len(present) > n_numbers >= 0.9 * len(present):
             odd = next(i for i, text in enumerate(column) if text is not None and not _is_number(text))
             found.append(f"column {name!r} is mostly numbers but {frame.where(odd)} holds {column[odd]!r}, so it is "
                          f"taken as {len(categories):,} categories; if it is a quantity, fix that cell or give "
@@ -318,6 +367,10 @@ def rows_to_score(net, frame, *, all_rows=False, seed=None, test_split=None, tar
     if columns is None:
         raise ValueError("rows_to_score takes a model trained on a table (its preprocessing starts with Columns)")
     notes = net.notes or {}
+    recorded = notes.get("target")
+    if target and recorded and list(target if isinstance(target, (list, tuple)) else [target]) != list(recorded):
+        raise ValueError(f"the model was trained to predict {few(recorded)}; {say('target')} {few(target)} would "
+                         "score it against another column")
     task = model_task(net, target)
     if not task.targets:
         raise ValueError(f"the model does not record its target column; name it with {say('target')}")
@@ -334,20 +387,26 @@ def rows_to_score(net, frame, *, all_rows=False, seed=None, test_split=None, tar
         raise ValueError(f"{say('seed')} and {say('test_split')} re-create the split of the file the model was "
                          f"trained on; {frame.source or 'this table'} is not that file (its contents differ), and all "
                          "of its rows are scored")
-    test_split = notes.get("test_split", 0.2) if test_split is None else test_split
-    seed = notes.get("seed", 0) if seed is None else seed
+    trained = (notes.get("seed", 0), notes.get("test_split", 0.2))
+    test_split = trained[1] if test_split is None else test_split
+    seed = trained[0] if seed is None else seed
     source = frame.source or "the table"
     if same and not all_rows and test_split > 0:
         prepared = prepare(
             frame, task.targets if len(task.targets) > 1 else task.targets[0], task=task.kind,
             ignore=notes.get("ignore") or (), categorical=notes.get("categorical"), numeric=notes.get("numeric"),
-            missing=columns.missing, test_split=test_split, seed=seed, say=say,
+            missing=columns.missing, unknown=columns.unknown, test_split=test_split, seed=seed, say=say,
         )
         if task.kind == "classification" and prepared.task.class_names != task.class_names:
             raise ValueError(f"{source} gives the classes {prepared.task.class_names}, the model knows "
                              f"{task.class_names}; score every row with {say('all_rows', True)}")
-        what = (f"the {len(prepared.test_rows):,} held-out rows of {source}, the test split of training (seed "
-                f"{seed}, test split {test_split}); {say('all_rows', True)} scores every row")
+        if (seed, test_split) == trained:
+            what = (f"the {len(prepared.test_rows):,} held-out rows of {source}, the test split of training (seed "
+                    f"{seed}, test split {test_split}); {say('all_rows', True)} scores every row")
+        else:
+            what = (f"the {len(prepared.test_rows):,} rows of {source} that a split with seed {seed}, test split "
+                    f"{test_split} holds out; training split it with seed {trained[0]}, test split {trained[1]}, so "
+                    "these may include rows the model was trained on")
         return prepared.X_test, prepared.y_test, what
     keep = np.ones(frame.n_rows, dtype=bool)
     for name in task.targets + (columns.names if columns.missing == "drop" else []):

@@ -10,6 +10,7 @@ import numpy as np
 
 from glassnet.checks import choice, describe
 from glassnet.datasets import train_test_split
+from glassnet.tables.frame import Frame
 from glassnet.tables.words import api_words, few, number_text
 
 TASKS = ("auto", "classification", "regression")
@@ -133,6 +134,10 @@ def decide_task(frame, targets, task="auto", say=None) -> Task:
     """
     say = say or api_words
     choice("task", task, TASKS)
+    if not isinstance(frame, Frame):
+        raise TypeError(f"frame must be a glassnet.tables.Frame, got {describe(frame)}")
+    if not isinstance(targets, (list, tuple)) or not targets or any(t not in frame for t in targets):
+        raise ValueError(f"targets must be a non-empty list of the frame's column names, got {describe(targets)}")
     if len(targets) > 1:
         if task == "classification":
             raise ValueError(f"{say('task', 'classification')} takes one target column, got {len(targets)}")
@@ -168,8 +173,9 @@ def decide_task(frame, targets, task="auto", say=None) -> Task:
         raise ValueError(f"target {name!r} has fractional values such as {fraction}; "
                          f"classes are text or whole numbers: use {say('task', 'regression')} for a quantity")
     if np.max(np.abs(distinct)) >= 2**53:
-        raise ValueError(f"target {name!r} has whole numbers beyond 2**53, which floats cannot tell apart; "
-                         "write the labels as text")
+        raise ValueError(f"target {name!r} has whole numbers beyond 2**53, which floats cannot tell apart as "
+                         f"class labels; use {say('task', 'regression')} for a quantity, or codes such as 'c1', 'c2' "
+                         "for classes")
     _check_class_count(name, len(distinct), len(present), say)
     classes = [int(v) for v in distinct]
     why = "asked for" if task == "classification" else f"{len(classes)} whole-number values {_shown(classes)}"
@@ -201,6 +207,10 @@ def split_rows(n_rows, test_split=0.2, seed=0, labels=None, say=None):
     arrays it holds split alike.
     """
     say = say or api_words
+    if isinstance(n_rows, bool) or not isinstance(n_rows, numbers.Integral) or n_rows < 1:
+        raise ValueError(f"n_rows must be a whole number >= 1, got {describe(n_rows)}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"seed must be a whole number >= 0, got {describe(seed)}")
     if isinstance(test_split, bool) or not isinstance(test_split, numbers.Real) or not 0 <= test_split < 1:
         raise ValueError(f"{say('test_split')} must be a number in [0, 1), got {describe(test_split)}")
     rows = np.arange(n_rows)
