@@ -126,6 +126,17 @@ def test_progress_bar_shows_epoch_loss_and_accuracies_only_on_a_terminal(monkeyp
         assert text == ""
 
 
+def test_progress_bar_shows_r2_for_a_regression(monkeypatch):
+    stream = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", stream)
+    monkeypatch.setenv("COLUMNS", "100")
+    callback, bar = progress_bar(1)
+    with bar:
+        callback(1, glassnet.History(loss=[0.5], val_loss=[0.6], r2=[0.75], val_r2=[0.625]))
+    text = stream.getvalue()
+    assert "loss=0.5000" in text and "r2=0.750" in text and "val_r2=0.625" in text and "acc" not in text
+
+
 def test_rashid_recipe_options_reach_the_tutorial(capsys):
     assert main(["tutorial", "rashid", "--json", "--epochs", "2", "--hidden", "20", "--lr", "0.3"]) == 0
     recipe = json.loads(capsys.readouterr().out)["results"]["recipe"]

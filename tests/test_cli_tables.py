@@ -400,3 +400,22 @@ def test_predict_says_when_ignore_leaves_out_a_column_the_model_needs(iris_model
     err = refused_before_output(capsys, ["predict", str(model), "--data", str(folder / "iris.csv"),
                                          "--ignore", "petal_width"])
     assert err == "glassnet: error: --ignore leaves out 'petal_width', which the model needs"
+
+
+def test_several_target_columns_make_a_multi_output_regression(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 3))
+    Y = np.column_stack([10 + 3 * X[:, 0], -5 + 2 * X[:, 1] - X[:, 2]])
+    data = write_csv(tmp_path / "m.csv", ["a", "b", "c", "u", "v"], np.column_stack([X, Y]).round(4))
+    model = tmp_path / "m.st"
+    assert main(["train", "--data", str(data), "--target", "u,v", "--layers", "16", "--lr", "0.01", "--quiet",
+                 "--out", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "treating 'u', 'v' as 2 regression targets" in out and "3 feature columns, 2 targets" in out
+    assert float(out.split("test R² ")[1].split(",")[0]) > 0.95
+    features = write_csv(tmp_path / "f.csv", ["c", "b", "a"], X[:3][:, ::-1].round(4))
+    assert main(["predict", str(model), "--data", str(features)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "row,u,v"
+    predicted = np.array([[float(v) for v in line.split(",")[1:]] for line in lines[1:]])
+    np.testing.assert_allclose(predicted, Y[:3], atol=0.5)

@@ -361,3 +361,76 @@ def test_a_numeric_target_that_is_an_id_is_warned_about():
     prepared = tables.prepare({"x": rng.normal(size=40), "id": np.arange(40.0)}, "id")
     assert prepared.warnings == [
         "the target 'id' has a different whole number in every row, like an ID; is it the column to predict?"]
+
+
+# ------------------------------------------------ named columns through the Network API
+
+
+def iris_net(seed=0):
+    import glassnet
+
+    return glassnet.Network([glassnet.Dense(4, 8, "relu"), glassnet.Dense(8, 3, "softmax")], seed=seed)
+
+
+IRIS_NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+
+
+def test_fit_with_feature_names_matches_columns_by_name_from_then_on(tmp_path):
+    import glassnet
+    from glassnet.datasets import iris
+
+    X, y = iris()
+    net = iris_net()
+    net.fit(X, y, feature_names=IRIS_NAMES, epochs=20, lr=0.1)
+    assert tables.table_step(net.preprocessing).names == IRIS_NAMES
+    expected = net.predict_proba(X)
+    order = [2, 0, 3, 1]
+    shuffled = {IRIS_NAMES[j]: X[:, j] for j in order}
+    np.testing.assert_array_equal(net.predict_proba(shuffled), expected)
+    np.testing.assert_array_equal(net.predict_proba(X[:, order], feature_names=[IRIS_NAMES[j] for j in order]),
+                                  expected)
+    assert net.evaluate(shuffled, y)["accuracy"] == net.evaluate(X, y)["accuracy"]
+    with pytest.raises(ValueError, match="X has no column 'petal_width', which the model needs"):
+        net.predict({name: X[:, j] for j, name in enumerate(IRIS_NAMES[:3])})
+    net.save(tmp_path / "m.safetensors")
+    again = glassnet.load(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(again.predict_proba(shuffled), expected)
+
+
+def test_a_network_without_names_refuses_feature_names_and_takes_positions():
+    from glassnet.datasets import iris
+
+    X, y = iris()
+    net = iris_net()
+    net.fit(X, y, epochs=2, lr=0.1)
+    assert net.preprocessing is None
+    with pytest.raises(ValueError, match="feature_names was given but this network takes no named columns"):
+        net.predict(X, feature_names=IRIS_NAMES)
+
+
+def test_pandas_data_frames_are_matched_by_name():
+    pd = pytest.importorskip("pandas")  # in the test extras: this skips only outside them
+    from glassnet.datasets import iris
+
+    X, y = iris()
+    frame = pd.DataFrame(X, columns=IRIS_NAMES)
+    net = iris_net()
+    net.fit(frame, y, epochs=20, lr=0.1)
+    expected = net.predict_proba(X)
+    reordered = frame[["petal_width", "sepal_length", "petal_length", "sepal_width"]].assign(extra=1.0)
+    np.testing.assert_array_equal(net.predict_proba(reordered), expected)
+    with pytest.raises(ValueError, match="feature_names was given but X is a DataFrame"):
+        net.predict(frame, feature_names=IRIS_NAMES)
+    # text and gaps in a DataFrame: one-hot and filled by a Columns step built for them
+    data = pd.DataFrame({"colour": ["red", "blue", None, "red"] * 10, "size": [1.0, None, 3.0, 4.0] * 10})
+    prep = tables.Columns(missing="most_frequent").fit(data)
+    assert prep.output_names() == ["colour=blue", "colour=red", "size"]
+    assert prep.transform(data)[:4].tolist() == [[0, 1, 1], [1, 0, 1], [0, 1, 3], [0, 1, 4]]
+
+
+def test_fit_refuses_names_whose_one_hot_width_does_not_fit_the_network():
+    net = iris_net()
+    data = {"a": np.arange(6.0), "b": np.arange(6.0), "c": np.arange(6.0), "colour": np.array(["x", "y"] * 3, object)}
+    with pytest.raises(ValueError, match=r"X has 4 named columns, 5 inputs once its text columns \['colour'\] are "
+                                         r"one-hot encoded, but the network takes 4"):
+        net.fit(data, np.arange(6) % 3, epochs=1)
