@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -123,19 +124,53 @@ def file_path(name: str, value) -> Path:
 def output_file(name: str, value, suffix: str | None = None) -> Path:
     """``value`` as a ``Path`` that a file can be written to, checked before any work is done.
 
-    Refused: a path that is not ``str``/``os.PathLike`` (TypeError), one without
-    ``suffix`` when a suffix is required (ValueError), an existing directory
-    (IsADirectoryError) and one whose folder does not exist (FileNotFoundError).
+    Refused: a path that is not ``str``/``os.PathLike`` (TypeError); an empty
+    one, one without ``suffix`` when a suffix is required, one that names (or
+    links to) a device, a FIFO or a socket, and one the system refuses to look
+    up, such as a file name that is too long (ValueError); an existing directory
+    (IsADirectoryError); one whose folder does not exist (FileNotFoundError)
+    and one whose folder cannot be written to (PermissionError). A symbolic
+    link is judged by the file it points to, which is what gets written.
     """
     path = file_path(name, value)
+    if not os.fspath(value):  # Path("") is "."
+        raise ValueError(f"{name} must name a file, got an empty path")
+    shown = _shown_path(path)
     if suffix and not path.name.lower().endswith(suffix):
-        raise ValueError(f"{name} must name a {suffix} file, got {os.fspath(path)!r}")
-    if path.is_dir():
-        raise IsADirectoryError(f"{name} {os.fspath(path)!r} is a directory; give a file name")
-    folder = path.resolve().parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{name} {os.fspath(path)!r}: folder {str(folder)!r} does not exist; create it first")
+        raise ValueError(f"{name} must name a {suffix} file, got {shown}")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except PermissionError:
+        raise PermissionError(f"{name} {shown}: permission denied to look it up") from None
+    except OSError as exc:  # too long a name, a file used as a folder, a loop of links, ...
+        raise ValueError(f"{name} {shown}: {exc.strerror or exc}") from None
+    if st is not None:
+        kind = special_file_kind(st.st_mode)
+        if kind == "directory":
+            raise IsADirectoryError(f"{name} {shown} is a directory; give a file name")
+        if kind:
+            raise ValueError(f"{name} {shown} is {kind}, not a regular file; give a file name")
+    folder = os.path.dirname(os.path.realpath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{name} {shown}: folder {folder!r} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"{name} {shown}: folder {folder!r} is not writable")
     return path
+
+
+def special_file_kind(mode: int) -> str | None:
+    """What an ``os.stat`` mode names when it is not a regular file ("a FIFO (named pipe)", ...), else None."""
+    kinds = ((stat.S_ISDIR, "directory"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+             (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
+    return next((kind for test, kind in kinds if test(mode)), None)
+
+
+def _shown_path(path) -> str:
+    """``repr`` of a path for a message, cut in the middle when it is very long."""
+    text = repr(os.fspath(path))
+    return text if len(text) <= 120 else f"{text[:60]}...{text[-57:]}"
 
 
 def class_labels(name: str, value, n_classes: int | None = None, n_rows: int | None = None) -> np.ndarray:

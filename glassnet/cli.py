@@ -21,8 +21,7 @@ import numpy as np
 
 import glassnet
 from glassnet import tutorials
-from glassnet.checks import output_file
-from glassnet.files import write_atomically
+from glassnet.files import check_output, protected, write_atomically
 
 
 class UsageError(Exception):
@@ -115,11 +114,20 @@ def _layer_sizes(text):
 
 # ------------------------------------------------------------------ commands
 def _check_output(flag, path, suffix=None):
-    """Refuse an output path before any work is done: a wrong suffix, a folder, or a folder that does not exist."""
+    """Refuse an output path before any work is done: a wrong suffix, a folder, a device, FIFO or socket, a folder
+    that does not exist or cannot be written, a name the system refuses, an input of the command or another output
+    (``glassnet.files.check_output``)."""
     try:
-        output_file(flag, path, suffix)
+        check_output(flag, path, suffix)
     except (ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None
+
+
+def _inputs(args) -> dict:
+    """The files a command reads, by argument: no output of the command may replace one of them."""
+    given = {"MODEL": getattr(args, "model", None), "--data": getattr(args, "data", None),
+             "--train": getattr(args, "train", None), "--test": getattr(args, "test", None)}
+    return {flag: path for flag, path in given.items() if isinstance(path, str) and path not in BUILTIN_DATA}
 
 
 def _is_table(spec) -> bool:
@@ -555,6 +563,10 @@ def cmd_experiment(args):
         raise UsageError("--gif animates the iris-slope experiment only")
     if args.epochs and args.name != "iris-slope":
         raise UsageError("--epochs applies to the iris-slope experiment only")
+    if args.plot:
+        _check_output("--plot", args.plot, ".png")
+    if args.gif:
+        _check_output("--gif", args.gif, ".gif")
     if args.name == "iris-slope":
         result = experiments.iris_slope(learning_rates=tuple(args.lr or EXPERIMENT_LRS["iris-slope"]),
                                         seed=args.seed, epochs=args.epochs or 1)
@@ -989,7 +1001,8 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
-        args.run(args)
+        with protected(_inputs(args)):
+            args.run(args)
         return 0
     except UsageError as exc:
         print(f"glassnet: error: {exc}", file=sys.stderr)
