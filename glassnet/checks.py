@@ -20,9 +20,13 @@ def describe(value) -> str:
     """A short description of ``value`` for error messages."""
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple) and not isinstance(value, (str, bytes)):
+        return f"a {type(value).__name__} of shape {shape}"  # a DataFrame's repr would take many lines
     text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
+    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
     return f"{text} ({type(value).__name__})"
 
 
@@ -87,6 +91,9 @@ def all_finite(X) -> bool:
 
 def finite_matrix(name: str, value, *, dtype=np.float64, n_cols: int | None = None) -> np.ndarray:
     """Return ``value`` as a 2-D finite array of ``dtype`` (a 1-D input is one sample)."""
+    if isinstance(value, np.ma.MaskedArray) and np.ma.count_masked(value):
+        raise ValueError(f"{name} is a masked array with {np.ma.count_masked(value):,} masked entries, which would "
+                         "be read as numbers; fill them (X.filled(...)) or leave those rows out")
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged nested lists and the like
@@ -104,9 +111,17 @@ def finite_matrix(name: str, value, *, dtype=np.float64, n_cols: int | None = No
             f"{name} has {arr.shape[1]} columns but the network expects {n_cols} inputs "
             f"(got shape {arr.shape}, expected (n_samples, {n_cols}))"
         )
-    arr = np.asarray(arr, dtype=dtype)
+    original = arr
+    with np.errstate(over="ignore"):
+        arr = np.asarray(arr, dtype=dtype)
     if not np.all(np.isfinite(arr)):
-        bad = np.argwhere(~np.isfinite(arr))[0]
+        bad = tuple(np.argwhere(~np.isfinite(arr))[0])
+        was = original[bad]
+        if np.dtype(dtype) == np.float32 and np.isfinite(was):
+            raise ValueError(
+                f"{name}[{bad[0]}, {bad[1]}] is {float(was):g}, beyond float32's range (+-3.4e38); scale the data, "
+                "or use float64"
+            )
         raise ValueError(
             f"{name} contains NaN or infinite values (first at row {bad[0]}, column {bad[1]}); "
             "remove or impute them before training"

@@ -329,6 +329,25 @@ def _r2_text(metrics, y):
     return f"R² {metrics['r2']:.4f}"
 
 
+def _shown(value) -> str:
+    """Text from a file (a class name, a note) as it may be printed: control characters escaped, so that a
+    model file cannot clear the screen or retitle the window of whoever inspects it."""
+    text = str(value)
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+def _csv_cell(value) -> str:
+    """``_shown`` text for a CSV cell, with a leading ' when a spreadsheet would run the cell as a formula
+    (it starts with = + - @ and is not a number)."""
+    text = _shown(value)
+    if text[:1] in ("=", "+", "-", "@"):
+        try:
+            float(text)
+        except ValueError:
+            return "'" + text
+    return text
+
+
 def _tell(kind, line):
     """A warning or note on stderr, after what stdout has so far (so that a log keeps their order)."""
     sys.stdout.flush()
@@ -416,7 +435,7 @@ def cmd_evaluate(args):
 def _print_classification(args, net, X, y, what):
     from glassnet.metrics import per_class_scores
 
-    names = net.class_names or [str(k) for k in range(net.n_out)]
+    names = [_shown(n) for n in net.class_names or [str(k) for k in range(net.n_out)]]
     metrics = net.evaluate(X, y)
     predicted = net.predict(X)
     scores = per_class_scores(y, predicted, n_classes=len(names))
@@ -476,15 +495,16 @@ def cmd_predict(args):
         values = P
         targets = list(net.notes.get("target") or []) if isinstance(net.notes.get("target"), list) else []
         names = targets if len(targets) == values.shape[1] else [f"y{j}" for j in range(values.shape[1])]
-        writer.writerow(["row", *names])
+        writer.writerow(["row", *(_csv_cell(name) for name in names)])
         for i, row in enumerate(values, 1):
             writer.writerow([i, *(f"{v:.6g}" for v in row)])
     else:
         names = net.class_names or [str(k) for k in range(net.n_out)]
         predicted = P.argmax(axis=1) if P.shape[1] > 1 else (P[:, 0] >= 0.5).astype(int)
-        writer.writerow(["row", "prediction", *(f"p_{name}" for name in names)])
+        writer.writerow(["row", "prediction", *(_csv_cell(f"p_{name}") for name in names)])
+        cells = [_csv_cell(name) for name in names]
         for i, (k, p) in enumerate(zip(predicted, P), 1):
-            writer.writerow([i, names[k], *(f"{v:.6f}" for v in p)])
+            writer.writerow([i, cells[k], *(f"{v:.6f}" for v in p)])
     for line in notes:
         _tell("note", line)
     n = len(X)
@@ -531,16 +551,18 @@ def cmd_inspect(args):
     shown = [step.name for step in steps if step is not None]
     print(f"preprocessing: {', then '.join(shown) or 'none'} (applied by predict to raw inputs)")
     if columns is not None:
-        kinds = [f"{n} ({len(c)} categories)" if c else n for n, c in zip(columns.names, columns.categories)]
+        kinds = [f"{_shown(n)} ({len(c)} categories)" if c else _shown(n)
+                 for n, c in zip(columns.names, columns.categories)]
         print(f"columns, matched by name: {', '.join(kinds)}; missing cells: {columns.missing}")
     notes = info.get("notes") or {}
     if notes.get("task"):
-        targets = ", ".join(map(repr, notes.get("target") or []))
-        print(f"target: {targets} ({notes['task']})")
+        targets = ", ".join(_shown(repr(t)) for t in notes.get("target") or [])
+        print(f"target: {targets} ({_shown(notes['task'])})")
     if info.get("class_names"):
-        print(f"classes: {', '.join(map(str, info['class_names']))}")
+        print(f"classes: {', '.join(_shown(n) for n in info['class_names'])}")
     if "data" in notes:
-        print(f"trained on: {notes['data']} (split seed {notes.get('seed')}, test split {notes.get('test_split')})")
+        print(f"trained on: {_shown(notes['data'])} (split seed {_shown(notes.get('seed'))}, test split "
+              f"{_shown(notes.get('test_split'))})")
     if notes.get("task") == "regression":
         print("losses below are on the standardized target, as training saw it; R² is the same in any units")
     training = info.get("training")

@@ -75,6 +75,9 @@ def _existing_path(path, what) -> Path:
     path = file_path("path", path)
     if not path.exists():
         raise FileNotFoundError(f"{what} not found: {path}")
+    if not path.is_dir() and not path.is_file():
+        # a device (/dev/zero never ends), a FIFO or a socket: reading it could take unbounded time and memory
+        raise ValueError(f"{path} is not a regular file; a {what} must be a file (or, for MNIST, a folder)")
     return path
 
 
@@ -140,6 +143,9 @@ _BLOCK_BYTES = 1 << 18
 _UTF8_BOM = b"\xef\xbb\xbf"
 _POW10_FLOAT = 10.0 ** np.arange(19)  # exact
 _EXACT = 2**53  # integers below this are exact in float64
+# whole-number labels are classes 0 to the largest: a larger label than this is refused, not a network with
+# millions of outputs (a label 2e6 once asked for 2,000,001 classes and 4 GB)
+MAX_LABEL = 10_000
 
 
 def _count_lines(raw) -> int:
@@ -363,7 +369,7 @@ def load_csv(path, target=None, header="auto", delimiter=",", ignore=(), labelle
     Table
         ``(X, y, class_names, feature_names)``. Labels that are all whole
         numbers >= 0 are kept as they are, with ``class_names`` "0", "1", ...
-        up to the largest; any other labels are names, sorted, and ``y`` holds
+        up to the largest (below ``MAX_LABEL``); any other labels are names, sorted, and ``y`` holds
         each row's position in that sorted list.
 
     Raises
@@ -683,6 +689,13 @@ class _Rows:
             if bad:
                 where, text = first_row_with(bad)
                 raise ValueError(f"{where}: class labels must be names or whole numbers >= 0, got {text!r}")
+            top = max(values)
+            if top >= MAX_LABEL:
+                where, text = first_row_with([values.index(top)])
+                raise ValueError(
+                    f"{where}: class label {text!r} would make {top + 1:,.0f} classes (labels 0 to {top:,.0f}), more "
+                    f"than {MAX_LABEL:,}; is it the label column? glassnet.tables keeps labels as they are written"
+                )
             y = np.array(values).astype(np.int64)[codes]
             return y, [str(k) for k in range(int(y.max()) + 1)]
         class_names = sorted(texts)

@@ -118,6 +118,8 @@ class Array(Initializer):
     settings = ("values",)
 
     def __init__(self, values):
+        if np.iscomplexobj(values):  # casting would drop the imaginary parts without a word
+            raise TypeError(f"init array must be real numbers, got complex ones ({describe(values)})")
         try:
             self.values = np.array(values, dtype=np.float64)
         except (TypeError, ValueError) as exc:

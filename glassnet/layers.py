@@ -23,6 +23,7 @@ import numpy as np
 from glassnet.activations import get_activation
 from glassnet.checks import flag, positive_number
 from glassnet.initializers import get_initializer
+from glassnet.memory import check_affordable
 from glassnet.registry import Configurable, Registry, settings_of
 
 
@@ -70,6 +71,9 @@ class Dense(Configurable):
     def __init__(self, n_in, n_out, activation="sigmoid", bias=True, init=None, bias_init=0.0, seed=None):
         self.n_in = positive_number("n_in", n_in, integer=True)
         self.n_out = positive_number("n_out", n_out, integer=True)
+        # W, and in training its gradient and an optimizer's state: a few copies of n_in x n_out floats
+        check_affordable(f"a Dense({self.n_in:,}, {self.n_out:,}) layer", 4 * 8 * self.n_in * self.n_out,
+                         "use fewer nodes")
         self.activation = get_activation(activation)
         self.bias = flag("bias", bias)
         if init is None:

@@ -13,12 +13,15 @@ A model file is a `safetensors <https://huggingface.co/docs/safetensors>`_ file:
 
 Reading a file never runs code from it (no pickle, no eval): the JSON is plain
 data, and every name, shape and number in it is checked before a ``Network`` is
-built. Writing is atomic: the bytes go to a temporary file in the target's
+built. A SHA-256 of the description and the tensors is stored in the header
+too (under ``"glassnet.sha256"``) and checked at load, so a flipped bit is a
+``ModelFileError``, not a quietly different model. Writing is atomic: the bytes go to a temporary file in the target's
 directory, which replaces the target only once it is complete and on disk.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import numbers
@@ -39,6 +42,7 @@ MAX_NESTING = 64
 FORMAT = "glassnet-model"
 FORMAT_VERSION = 1
 METADATA_KEY = "glassnet"
+CHECKSUM_KEY = "glassnet.sha256"  # files written before it existed have none, and are read without
 WEIGHT_DTYPES = ("float32", "float64")
 
 
@@ -122,7 +126,23 @@ def save(net, path, history=None):
             f"the model's description cannot be written as JSON ({exc}); net.config() and "
             "net.preprocessing.config() must return plain dicts, lists, strings, booleans and finite numbers"
         ) from exc
-    write_atomically(path, safetensors_save(tensors, metadata={METADATA_KEY: text}))
+    metadata = {METADATA_KEY: text, CHECKSUM_KEY: checksum(text, tensors)}
+    write_atomically(path, safetensors_save(tensors, metadata=metadata))
+
+
+def checksum(text, tensors) -> str:
+    """SHA-256 of the JSON description and of every tensor (name, dtype, shape and bytes, in name order).
+
+    Stored beside the description at save and recomputed at load, so that a
+    flipped bit anywhere (a weight's, the description's) is found rather than
+    loaded as a silently different model.
+    """
+    digest = hashlib.sha256(text.encode("utf-8"))
+    for name in sorted(tensors):
+        tensor = np.ascontiguousarray(tensors[name])
+        digest.update(f"\0{name}\0{tensor.dtype.str}\0{tensor.shape}\0".encode())
+        digest.update(tensor.tobytes())
+    return digest.hexdigest()
 
 
 def check_one_dtype(weights, where):
@@ -217,6 +237,13 @@ def read(path):
         raise damaged(path, exc) from exc
 
     text = metadata[METADATA_KEY]
+    unknown = sorted(set(metadata) - {METADATA_KEY, CHECKSUM_KEY})
+    if unknown:
+        raise damaged(path, f"its header has metadata entries glassnet does not write: {[_short(k) for k in unknown]}")
+    stored = metadata.get(CHECKSUM_KEY)
+    if stored is not None and stored != checksum(text, tensors):
+        raise damaged(path, "its contents do not match the checksum saved with them: some bits have changed "
+                            "since it was written (a damaged disk, copy or download?)")
     # What a model needs to say is small next to its weights (an explicit init array repeats a layer's
     # weights at most), so a larger description is refused before it is parsed into Python objects.
     budget = MAX_DESCRIPTION + 32 * sum(tensor.size for tensor in tensors.values())

@@ -289,6 +289,8 @@ def read_table(path, delimiter=None, header="auto") -> Frame:
         raise FileNotFoundError(f"CSV file not found: {path}")
     if path.is_dir():
         raise ValueError(f"{path} is a directory; expected a CSV file")
+    if not path.is_file():  # a device (/dev/zero never ends), a FIFO or a socket
+        raise ValueError(f"{path} is not a regular file; expected a CSV file")
     if not (header is True or header is False or header == "auto"):
         raise ValueError(f"header must be 'auto', True or False, got {describe(header)}")
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n"):
