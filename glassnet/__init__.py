@@ -34,6 +34,7 @@ from glassnet.optimizers import SGD, Adam, get_optimizer
 from glassnet.render import format_matrix, format_number
 from glassnet.schedules import ConstantLR, ExponentialDecay, StepDecay, get_schedule
 from glassnet.trace import Trace, trace_step
+from glassnet.training import TrainingDiverged
 from glassnet.version import __version__
 
 # Loaded on first use, so that ``import glassnet`` stays quick and does not load matplotlib.
@@ -72,6 +73,7 @@ __all__ = [
     "StepDecay",
     "StopTraining",
     "Trace",
+    "TrainingDiverged",
     "Uniform",
     "data",
     "datasets",

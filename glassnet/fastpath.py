@@ -22,7 +22,12 @@ only in how it spends time and memory:
 * Losses once per epoch. Each batch's output is written straight into the rows
   of an epoch-long ``Yhat``; the epoch's loss and accuracy (R² for a regression
   network) are computed from it at the end instead of a few small reductions
-  per batch.
+  per batch. Where the loss is computed from the logits (softmax + cross
+  entropy, sigmoid + binary cross entropy, see ``glassnet.losses``) the output
+  layer's ``Z`` goes into the rows of an epoch-long ``logits`` array instead,
+  and its activation writes ``Yhat`` from there: the same work, one more array.
+  ``fit`` checks every batch's loss for divergence from these at the end of
+  the epoch.
 * Plain SGD folded in. Back-propagation is linear in the output ``dZ``, so
   scaling it by ``lr`` makes every ``dW`` and ``db`` come out as ``lr`` times
   the gradient, and ``W -= dW`` is the whole update: no separate optimizer
@@ -117,7 +122,10 @@ class FastTrainer:
         self.blas = native_blas() if blas == "auto" else blas
         if self.blas is not None and self.dtype not in self.blas.gemm:
             self.blas = None
-        self._epoch_arrays = None  # (Yhat, shuffled Y) of the last epoch
+        self._epoch_arrays = None  # (Yhat, shuffled Y, logits or None) of the last epoch
+        # the output layer's Z of the last epoch, when the loss is computed from it (see Loss.logits)
+        self.keep_logits = net.loss.fused_with == self.layers[-1].activation.name
+        self.logits = None
         self._held = None  # the parameter arrays whose addresses are in self._at
         self._at = None
 
@@ -129,20 +137,24 @@ class FastTrainer:
         the training dtype) weights each batch's loss: ``sum w L / sum w``.
         Returns ``(Yhat, Y_epoch)``: every sample's output from its batch's
         forward pass (before that batch's update) and its target, in the order
-        the samples were visited. Both arrays are reused by the next call.
+        the samples were visited; ``self.logits`` then holds the output layer's
+        ``Z`` in the same rows when the loss is computed from it (else None).
+        All three arrays are reused by the next call.
         """
         last = self._epoch_arrays
         if last is None or last[0].shape != Y.shape or last[0].dtype != Y.dtype:
             # reused from epoch to epoch: fresh memory costs a page fault per 4 KiB on first touch
-            self._epoch_arrays = (np.empty(Y.shape, Y.dtype), np.empty(Y.shape, Y.dtype))
-        Yhat, Y_shuffled = self._epoch_arrays
+            logits = np.empty(Y.shape, Y.dtype) if self.keep_logits else None
+            self._epoch_arrays = (np.empty(Y.shape, Y.dtype), np.empty(Y.shape, Y.dtype), logits)
+        Yhat, Y_shuffled, self.logits = self._epoch_arrays
         Y_epoch = Y if order is None else Y.take(order, axis=0, out=Y_shuffled)
         n, B = len(X), self.batch_size
         direct = self._direct() and X.dtype == self.dtype
         if direct and order is None and not X.flags.c_contiguous:
             X = np.ascontiguousarray(X)
-        X_at, Yhat_at = _address(X), _address(Yhat)
-        row_in, row_out = X.strides[0], Yhat.strides[0]
+        Z = Yhat if self.logits is None else self.logits  # where the output layer's Z goes
+        X_at, Z_at = _address(X), _address(Z)
+        row_in, row_out = X.strides[0], Z.strides[0]
         for start in range(0, n, B):
             stop = min(start + B, n)
             buf = self._buffers_for(stop - start)
@@ -153,10 +165,11 @@ class FastTrainer:
             wb = None
             if sample_weight is not None:
                 wb = sample_weight[start:stop] if order is None else sample_weight[order[start:stop]]
+            Zb = None if Z is Yhat else Z[start:stop]
             if direct:
-                self._step_blas(Xb_at, Y_epoch[start:stop], Yhat[start:stop], Yhat_at + start * row_out, buf, wb)
+                self._step_blas(Xb_at, Y_epoch[start:stop], Yhat[start:stop], Z_at + start * row_out, buf, wb, Zb)
             else:
-                self.step(Xb, Y_epoch[start:stop], Yhat[start:stop], buf, wb)
+                self.step(Xb, Y_epoch[start:stop], Yhat[start:stop], buf, wb, Zb)
         return Yhat, Y_epoch
 
     def _buffers_for(self, batch_size):
@@ -168,22 +181,24 @@ class FastTrainer:
         return buffers
 
     # ------------------------------------------------------------ NumPy alone
-    def step(self, Xb, Yb, Yhat, buf=None, sample_weight=None):
+    def step(self, Xb, Yb, Yhat, buf=None, sample_weight=None, Z=None):
         """Forward, backward and update on one batch; the output is written into ``Yhat``.
 
         ``sample_weight``: the batch's weights, or None for the unweighted mean loss.
+        ``Z``: where to keep the output layer's pre-activation (None: it is computed in ``Yhat``).
         """
         layers = self.layers
         if buf is None:
             buf = self._buffers_for(len(Xb))
         inputs = [Xb, *buf.A]  # inputs[l] is the input of layer l
         outputs = [*buf.A, Yhat]
+        pre_activations = [*buf.A, Yhat if Z is None else Z]
 
-        for layer, A_prev, A in zip(layers, inputs, outputs):
-            np.matmul(A_prev, layer.W, out=A)
+        for layer, A_prev, Zl, A in zip(layers, inputs, pre_activations, outputs):
+            np.matmul(A_prev, layer.W, out=Zl)
             if layer.bias:
-                A += layer.b
-            layer.activation.forward(A, out=A)
+                Zl += layer.b
+            layer.activation.forward(Zl, out=A)
 
         lr = self.fold_step()
         dZ = self.loss.output_delta(Yhat, Yb, layers[-1].activation, out=buf.dZ[-1], sample_weight=sample_weight)
@@ -240,8 +255,9 @@ class FastTrainer:
         Converting a dozen Python numbers on every call costs about as much as
         a small product, so the arguments are converted once per batch size (and
         again only when the parameter arrays are replaced). The two addresses
-        that move from batch to batch, the input rows and the rows of ``Yhat``,
-        are ``c_void_p`` objects whose ``value`` the step sets.
+        that move from batch to batch, the input rows and the output layer's
+        rows (of ``Yhat``, or of the logits), are ``c_void_p`` objects whose
+        ``value`` the step sets.
         """
         if buf.plan is not None and buf.plan[0] is self._at and buf.plan[1] == folded:
             return buf.plan[2]
@@ -287,18 +303,22 @@ class FastTrainer:
         buf.plan = (self._at, folded, plan)
         return plan
 
-    def _step_blas(self, X_at, Yb, Yhat, Yhat_at, buf, sample_weight=None):
-        """``step`` with the matrix products and the SGD update as direct BLAS calls."""
+    def _step_blas(self, X_at, Yb, Yhat, Z_at, buf, sample_weight=None, Z=None):
+        """``step`` with the matrix products and the SGD update as direct BLAS calls.
+
+        The output layer's product is written at address ``Z_at``: into ``Z`` when given, else into ``Yhat``.
+        """
         lr = self.fold_step()
         x_at, yhat_at, steps = self._plan(buf, lr is not None)
-        x_at.value, yhat_at.value = X_at, Yhat_at
+        x_at.value, yhat_at.value = X_at, Z_at
         outputs = [*buf.A, Yhat]
+        pre_activations = [*buf.A, Yhat if Z is None else Z]
 
-        for (layer, (call, args), _, _, _), A in zip(steps, outputs):
+        for (layer, (call, args), _, _, _), Zl, A in zip(steps, pre_activations, outputs):
             if layer.bias:
-                np.copyto(A, layer.b)  # Z = b + A_prev @ W, in one product
+                np.copyto(Zl, layer.b)  # Z = b + A_prev @ W, in one product
             call(*args)
-            layer.activation.forward(A, out=A)
+            layer.activation.forward(Zl, out=A)
 
         dZ = self.loss.output_delta(Yhat, Yb, self.layers[-1].activation, out=buf.dZ[-1], sample_weight=sample_weight)
         if lr is not None:

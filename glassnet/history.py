@@ -80,12 +80,17 @@ def mean_batch_loss(per_sample, batch_size, sample_weight=None) -> float:
     mean ``sum w L / sum w`` (0 for a batch whose weights are all 0), as
     ``glassnet.losses`` defines it.
     """
+    return float(np.mean(batch_losses(per_sample, batch_size, sample_weight)))
+
+
+def batch_losses(per_sample, batch_size, sample_weight=None) -> np.ndarray:
+    """Each batch's (weighted) mean loss, as float64, from every sample's loss: see ``mean_batch_loss``."""
     starts = np.arange(0, len(per_sample), batch_size)
     per_sample = np.asarray(per_sample, dtype=np.float64)
     if sample_weight is None:
         sums = np.add.reduceat(per_sample, starts)
         sizes = np.diff(np.append(starts, len(per_sample)))
-        return float(np.mean(sums / sizes))
+        return sums / sizes
     w = np.asarray(sample_weight, dtype=np.float64)
     sums, totals = np.add.reduceat(w * per_sample, starts), np.add.reduceat(w, starts)
-    return float(np.mean(np.divide(sums, totals, out=np.zeros_like(sums), where=totals > 0)))
+    return np.divide(sums, totals, out=np.zeros_like(sums), where=totals > 0)

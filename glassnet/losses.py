@@ -20,6 +20,22 @@ softmax + cross_entropy and sigmoid + binary_cross_entropy the chain rule
 collapses to the fused, numerically stable ``dZ = (Yhat - Y) / N``; every other
 pair goes through the activation's own derivative.
 
+Logits. For those same two pairs the loss *value* is best computed from the
+output layer's pre-activation ``Z`` (the logits) rather than from ``Yhat``:
+a float32 sigmoid is exactly 1 for ``Z`` above about 17, so ``log(1 - Yhat)``
+is ``log(0)``, and a probability clipped to ``[1e-12, 1 - 1e-12]`` caps every
+confident wrong answer at about 27.6 however wrong it is. From the logits::
+
+    binary_cross_entropy:  max(Z, 0) - Y Z + log1p(exp(-|Z|))
+    cross_entropy:         sum_k Y_k (m + log sum_j exp(Z_j - m) - Z_k),  m = max_j Z_j
+
+are accurate for any finite ``Z`` in both dtypes (no ``exp`` of a positive
+number), and grow with ``|Z|`` as the true loss does (``fit`` relies on that to notice a loss that
+explodes). ``output_value`` picks the logits whenever the output layer's
+activation is the loss's ``fused_with``; ``value(Yhat, Y, Z=...)`` takes them
+directly. Without logits, probabilities are clipped to ``[eps, 1 - eps]`` with
+an ``eps`` that ``1 - eps`` can represent in the array's dtype.
+
 Sample weights. Given weights ``w_i >= 0`` (``sample_weight``), the loss of a
 batch is the *weighted mean* of the per-sample losses ``L_i``::
 
@@ -58,6 +74,14 @@ from glassnet.registry import Configurable, Registry
 # log() of a probability is taken at no less than this, so a confident wrong
 # answer costs a large finite loss instead of inf.
 _EPS = 1e-12
+
+
+def _clip_eps(dtype) -> float:
+    """The ``eps`` of ``clip(P, eps, 1 - eps)``: 1e-12, or the gap below 1 where the dtype cannot hold 1 - 1e-12.
+
+    In float32 ``1 - 1e-12`` rounds to 1, and ``log(1 - P)`` would be ``log(0)``.
+    """
+    return max(_EPS, float(np.finfo(dtype).epsneg)) if np.issubdtype(dtype, np.floating) else _EPS
 
 
 def row_sums(M):
@@ -132,14 +156,31 @@ class Loss(Configurable):
     # Output activation for which dZ = (Yhat - Y) / N exactly.
     fused_with: str | None = None
 
-    def value(self, Yhat, Y, sample_weight=None) -> float:
-        """The mean loss over the rows of ``Yhat`` (weighted by ``sample_weight``, see the module docstring)."""
+    def value(self, Yhat, Y, sample_weight=None, Z=None) -> float:
+        """The mean loss over the rows of ``Yhat`` (weighted by ``sample_weight``, see the module docstring).
+
+        ``Z``: the output layer's pre-activation, given only when its activation is ``fused_with``; the loss
+        is then computed from these logits (see the module docstring).
+        """
+        per_sample = self.per_sample(Yhat, Y) if Z is None else self.from_logits(Z, Y)
         if sample_weight is not None:
-            return weighted_mean(self.per_sample(Yhat, Y), sample_weight)
-        return float(self.per_sample(Yhat, Y).mean())
+            return weighted_mean(per_sample, sample_weight)
+        return float(per_sample.mean())
+
+    def output_value(self, layer, Y, sample_weight=None) -> float:
+        """The loss of output ``layer``'s last forward pass (its ``A``, or its ``Z`` where that is exact; see above)."""
+        return self.value(layer.A, Y, sample_weight, self.logits(layer))
+
+    def logits(self, layer):
+        """Output ``layer``'s ``Z`` when the loss is computed from it (its activation is ``fused_with``), else None."""
+        return layer.Z if layer.activation.name == self.fused_with else None
 
     def per_sample(self, Yhat, Y):
         raise NotImplementedError
+
+    def from_logits(self, Z, Y):
+        """Per-sample losses from the pre-activation ``Z`` of a ``fused_with`` output (the pairs that have one)."""
+        raise NotImplementedError(f"{self.name} is not computed from logits")
 
     def gradient(self, Yhat, Y, out=None, sample_weight=None):
         """``dL/dYhat`` of the (weighted) mean loss, written into ``out`` when given.
@@ -194,6 +235,13 @@ class CrossEntropy(Loss):
     def per_sample(self, Yhat, Y):
         return -row_sums(Y * np.log(np.maximum(Yhat, _EPS)))
 
+    def from_logits(self, Z, Y):
+        # -log softmax(Z)_k = log sum_j exp(Z_j - m) - (Z_k - m), with m the row's max: no exp of a positive number.
+        # The max of many short rows is several times faster over the columns of Z's transposed copy (as in softmax).
+        D = Z - np.ascontiguousarray(Z.T).max(axis=0)[:, np.newaxis]
+        log_sum = np.log(row_sums(np.exp(D)))
+        return log_sum * row_sums(Y) - row_sums(Y * D)
+
     def check_targets(self, Y, activation, name="y"):
         check_probabilities(self.name, Y, name)
         # A softmax output sums to 1 in every row, and the fused dZ = (Yhat - Y) / N is the
@@ -225,12 +273,21 @@ class BinaryCrossEntropy(Loss):
         check_probabilities(self.name, Y, name)
 
     def per_sample(self, Yhat, Y):
-        P = np.clip(Yhat, _EPS, 1 - _EPS)
+        eps = _clip_eps(Yhat.dtype)
+        P = np.clip(Yhat, eps, 1 - eps)
         return -row_sums(Y * np.log(P) + (1 - Y) * np.log(1 - P))
+
+    def from_logits(self, Z, Y):
+        # -[Y log s(Z) + (1 - Y) log(1 - s(Z))] = max(Z, 0) - Y Z + log(1 + exp(-|Z|))
+        L = np.log1p(np.exp(-np.abs(Z)))
+        L += np.maximum(Z, 0)
+        L -= Y * Z
+        return row_sums(L)
 
     def gradient(self, Yhat, Y, out=None, sample_weight=None):
         # (P - Y) / (P (1 - P)) / N, with P = Yhat kept inside [eps, 1 - eps]
-        P = np.clip(Yhat, _EPS, 1 - _EPS)
+        eps = _clip_eps(Yhat.dtype)
+        P = np.clip(Yhat, eps, 1 - eps)
         out = np.subtract(P, Y, out=out)
         out /= P * (1 - P)
         return self._mean_rows(out, sample_weight)

@@ -234,7 +234,8 @@ class Network:
         X = self.check_X(X)
         Y = self.targets(y, X.shape[0]).astype(X.dtype, copy=False)
         w = None if sample_weight is None else check_sample_weight("sample_weight", sample_weight, X.shape[0])
-        loss = self.loss.value(self.forward(X, check=False), Y, w)
+        self.forward(X, check=False)
+        loss = self.loss.output_value(self.layers[-1], Y, w)  # from the logits where that is exact, as in fit
         self.backward(Y, check=False, sample_weight=w)
         optimizer.step(self.parameters(), self.gradients())
         return loss
@@ -261,7 +262,9 @@ class Network:
     # ---------------------------------------------------------- prediction
     def predict_proba(self, X, feature_names=None):
         """The network's output for raw ``X`` (class probabilities for a softmax/sigmoid output)."""
-        return self.forward(self.prepare_X(X, feature_names=feature_names), check=False)
+        X = self.prepare_X(X, feature_names=feature_names)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # an overflow: _finite_output's error
+            return self._finite_output(self.forward(X, check=False), X)
 
     def predict(self, X, feature_names=None):
         """Class indices: the argmax of each output row (``Yhat >= 0.5`` for one output).
@@ -276,14 +279,15 @@ class Network:
         one-row matrix, which makes every step cheaper (a single-sample
         prediction takes about three quarters of the time of ``forward``).
         """
-        A = self.prepare_X(X, feature_names=feature_names)
+        X = A = self.prepare_X(X, feature_names=feature_names)
         if A.shape[0] == 1:
             A = A[0]
         *hidden, out = self.layers
-        for layer in hidden:
-            Z = layer.pre_activation(A)
-            A = layer.activation.forward(Z, out=Z)  # in the same array
-        Z = out.pre_activation(A)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for layer in hidden:
+                Z = layer.pre_activation(A)
+                A = layer.activation.forward(Z, out=Z)  # in the same array
+            Z = self._finite_output(out.pre_activation(A), X)
         if self.is_regression:  # Yhat = Z
             return Z.reshape(-1) if out.n_out == 1 else Z.reshape(-1, out.n_out)
         if out.activation.name == "softmax":
@@ -301,12 +305,20 @@ class Network:
         X = self.prepare_X(X, feature_names=feature_names)
         Y = self.targets(y, X.shape[0])
         w = None if sample_weight is None else check_sample_weight("sample_weight", sample_weight, X.shape[0])
-        Yhat = self.forward(X, check=False)
-        if self.is_regression:
-            scores = regression_scores(Y, Yhat, w, check=False)
-        else:
-            scores = {"accuracy": weighted_mean(classes(Yhat) == classes(Y), w)}
-        return {"loss": self.loss.value(Yhat, Y, w), **scores, "n_samples": int(X.shape[0])}
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            Yhat = self._finite_output(self.forward(X, check=False), X)
+            scores = regression_scores(Y, Yhat, w, check=False) if self.is_regression else \
+                {"accuracy": weighted_mean(classes(Yhat) == classes(Y), w)}
+            return {"loss": self.loss.output_value(self.layers[-1], Y, w), **scores, "n_samples": int(X.shape[0])}
+
+    def _finite_output(self, out, X):
+        """``out``, computed from ``X`` under ``np.errstate``, if it is all finite; else a one-line ValueError."""
+        if all_finite(out) or np.isfinite(out).all():
+            return out
+        bad = np.flatnonzero(~np.isfinite(out.reshape(-1, out.shape[-1])).all(axis=1))
+        raise ValueError(f"the network's output is NaN or infinite for {bad.size} of {len(X)} rows of X (the first is "
+                         f"row {bad[0]}): the inputs (largest |value| {np.abs(X).max():.3g}, after preprocessing) are "
+                         "too large for the weights, or the weights are not finite")
 
     def save(self, path, history=None):
         """Write the network to a safetensors model file: ``glassnet.io.save(self, path, history)``."""
