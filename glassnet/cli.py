@@ -1029,6 +1029,11 @@ def main(argv=None) -> int:
     except UsageError as exc:
         print(f"glassnet: error: {exc}", file=sys.stderr)
         return 2
+    except glassnet.TrainingDiverged as exc:
+        # the run failed rather than its input (exit 1); fit restored finite weights, and no model was written
+        text = _first_line(exc).replace("e.g. with glassnet.preprocessing.Standardize", "e.g. with --scale standardize")
+        print(f"glassnet: error: {text}", file=sys.stderr)
+        return 1
     except (ValueError, TypeError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         print(f"glassnet: error: {_first_line(exc)}", file=sys.stderr)
         return 2

@@ -419,3 +419,13 @@ def test_several_target_columns_make_a_multi_output_regression(tmp_path, capsys)
     assert lines[0] == "row,u,v"
     predicted = np.array([[float(v) for v in line.split(",")[1:]] for line in lines[1:]])
     np.testing.assert_allclose(predicted, Y[:3], atol=0.5)
+
+
+def test_a_diverging_run_exits_1_with_one_line_and_writes_no_model(tmp_path, capsys):
+    model = tmp_path / "m.st"
+    assert main(["train", "--data", "iris", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "5",
+                 "--early-stopping", "0", "--quiet", "--out", str(model)]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("glassnet: error: training diverged at epoch 1, batch ")
+    assert "the learning rate 1e+30 is probably too large" in err and "Warning" not in err
+    assert not model.exists()
