@@ -246,8 +246,8 @@ def detect_delimiter(sample: str) -> str:
         counts = {len(cells) for cells in rows}
         if len(counts) != 1 or (n_cells := counts.pop()) < 2:
             continue
-        cells = [cell.strip() for row in rows for cell in row]
-        numbers = sum(1 for cell in cells if _number(cell if delimiter == "," else cell.replace(",", ".")) is not None)
+        cells = [cell.strip() if delimiter == "," else cell.strip().replace(",", ".") for row in rows for cell in row]
+        numbers = sum(1 for cell in cells if parse_number(cell) is not None)
         score = (numbers / len(cells), n_cells)
         if best_score is None or score > best_score:
             best, best_score = delimiter, score
@@ -352,8 +352,8 @@ def _text_columns(sample, delimiter, header):
     if any(cell in MISSING_TEXTS for row in body for cell in row):
         return None, None
     names = [name or f"column {j + 1}" for j, name in enumerate(rows[0])] if has_header else None
-    text = [j for j in range(len(rows[0])) if any(_number(row[j]) is None for row in body)]
-    if delimiter != "," and any(all(_number(row[j].replace(",", ".")) is not None for row in body) for j in text):
+    text = [j for j in range(len(rows[0])) if any(parse_number(row[j]) is None for row in body)]
+    if delimiter != "," and any(all(parse_number(row[j].replace(",", ".")) is not None for row in body) for j in text):
         return None, None  # decimal commas, which the fast reader does not take
     return text, names
 
@@ -398,12 +398,13 @@ def _read_cells(path, delimiter, header, digest) -> Frame:
 
 def _has_header(rows) -> bool:
     first = rows[0]
-    if len(rows) == 1 or not any(_number(cell) is not None for cell in first):
+    if len(rows) == 1 or not any(parse_number(cell) is not None for cell in first):
         return True
-    return any(_number(a) is None and _number(b) is not None for a, b in zip(first, rows[1]))
+    return any(parse_number(a) is None and parse_number(b) is not None for a, b in zip(first, rows[1]))
 
 
-def _number(text):
+def parse_number(text):
+    """A cell's number, or None for a missing cell or text that is not one."""
     if text in MISSING_TEXTS:
         return None
     try:

@@ -11,7 +11,7 @@ import numpy as np
 from glassnet.checks import choice, describe
 from glassnet.preprocessing import MinMax, Pipeline, RashidScale, Standardize
 from glassnet.tables.columns import MISSING_STRATEGIES, UNKNOWN_POLICIES, Columns, MissingValues
-from glassnet.tables.frame import Frame, as_frame
+from glassnet.tables.frame import Frame, as_frame, parse_number
 from glassnet.tables.task import Task, decide_task, split_rows
 from glassnet.tables.words import api_words, count, few, names_list, number_text
 
@@ -269,9 +269,9 @@ def _column_warnings(frame, prep, say):
         if len(categories) == 1:
             constant.append(f"{name!r} ({categories[0]!r})")
             continue
-        n_numbers = sum(1 for text in present if _is_number(text)) if column.dtype == object else 0
+        n_numbers = sum(1 for text in present if parse_number(text) is not None) if column.dtype == object else 0
         if len(present) > n_numbers >= 0.9 * len(present):
-            odd = next(i for i, text in enumerate(column) if text is not None and not _is_number(text))
+            odd = next(i for i, text in enumerate(column) if text is not None and not parse_number(text) is not None)
             found.append(f"column {name!r} is mostly numbers but {frame.where(odd)} holds {column[odd]!r}, so it is "
                          f"taken as {len(categories):,} categories; if it is a quantity, fix that cell or give "
                          f"{say('numeric', name)} to see each bad cell")
@@ -287,14 +287,6 @@ def _column_warnings(frame, prep, say):
         found.append(f"{count(len(constant), 'column')} {'has' if len(constant) == 1 else 'have'} one value in every "
                      f"training row, which tells the network nothing: {shown}")
     return found
-
-
-def _is_number(text) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def table_step(preprocessing):

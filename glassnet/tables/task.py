@@ -107,9 +107,6 @@ class Task:
         out.b += self.mean.astype(out.b.dtype)
         return net
 
-    def config(self) -> dict:
-        """The task as plain data (saved in a model's notes)."""
-        return {"kind": self.kind, "targets": list(self.targets)}
 
 
 def _int_or_text(text):
