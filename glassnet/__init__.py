@@ -23,6 +23,7 @@ The public API::
 from glassnet import data, datasets, io, metrics, models, preprocessing, tables, training
 from glassnet.activations import ACTIVATIONS
 from glassnet.callbacks import EarlyStopping, StopTraining
+from glassnet.divergence import TrainingDiverged
 from glassnet.gradcheck import gradient_check, numerical_gradients
 from glassnet.history import History
 from glassnet.initializers import Constant, Glorot, He, Normal, Rashid, Uniform
@@ -34,7 +35,6 @@ from glassnet.optimizers import SGD, Adam, get_optimizer
 from glassnet.render import format_matrix, format_number
 from glassnet.schedules import ConstantLR, ExponentialDecay, StepDecay, get_schedule
 from glassnet.trace import Trace, trace_step
-from glassnet.training import TrainingDiverged
 from glassnet.version import __version__
 
 # Loaded on first use, so that ``import glassnet`` stays quick and does not load matplotlib.
