@@ -12,6 +12,8 @@ The public API::
     He, Constant                      weight initializers (glassnet.initializers)
     gradient_check                    back-propagation vs finite differences
     load, ModelFileError              model files (glassnet.io; Network.save writes them)
+    resume, TrainingInterrupted,
+    CheckpointError                   go on with a run saved by fit(..., checkpoint=PATH) (glassnet.checkpoint)
     data, preprocessing               file loaders; scalers and target matrices
     tables                            people's own tables: read, decide the task, split, Columns by name
     datasets, metrics, models         bundled and generated data sets; scores; ready-made networks
@@ -23,11 +25,12 @@ The public API::
 from glassnet import data, datasets, io, metrics, models, preprocessing, tables, training
 from glassnet.activations import ACTIVATIONS
 from glassnet.callbacks import EarlyStopping, StopTraining
+from glassnet.checkpoint import CheckpointError, TrainingInterrupted
 from glassnet.divergence import TrainingDiverged
 from glassnet.gradcheck import gradient_check, numerical_gradients
 from glassnet.history import History
 from glassnet.initializers import Constant, Glorot, He, Normal, Rashid, Uniform
-from glassnet.io import ModelFileError, load
+from glassnet.io import ModelFileError, load, resume
 from glassnet.layers import Dense
 from glassnet.losses import LOSSES
 from glassnet.network import Network
@@ -56,6 +59,7 @@ def __dir__():
 __all__ = [
     "ACTIVATIONS",
     "Adam",
+    "CheckpointError",
     "Constant",
     "ConstantLR",
     "Dense",
@@ -74,6 +78,7 @@ __all__ = [
     "StopTraining",
     "Trace",
     "TrainingDiverged",
+    "TrainingInterrupted",
     "Uniform",
     "data",
     "datasets",
@@ -90,6 +95,7 @@ __all__ = [
     "numerical_gradients",
     "plots",
     "preprocessing",
+    "resume",
     "tables",
     "trace_step",
     "training",

@@ -126,11 +126,12 @@ class FastTrainer:
         # the output layer's Z of the last epoch, when the loss is computed from it (see Loss.logits)
         self.keep_logits = net.loss.fused_with == self.layers[-1].activation.name
         self.logits = None
+        self.rows_done = 0
         self._held = None  # the parameter arrays whose addresses are in self._at
         self._at = None
 
     # ------------------------------------------------------------ an epoch
-    def epoch(self, X, Y, order=None, sample_weight=None):
+    def epoch(self, X, Y, order=None, sample_weight=None, first=0, interrupt=None):
         """One pass over ``(X, Y)`` in the given sample ``order`` (None: as stored).
 
         ``sample_weight`` (a vector of checked weights, one per row of ``X``, in
@@ -139,14 +140,14 @@ class FastTrainer:
         forward pass (before that batch's update) and its target, in the order
         the samples were visited; ``self.logits`` then holds the output layer's
         ``Z`` in the same rows when the loss is computed from it (else None).
-        All three arrays are reused by the next call.
+        All three arrays are reused by the next call (``epoch_arrays``).
+
+        Checkpoints: the pass starts at row ``first`` of the order (the rows
+        before it are done: their outputs are in ``epoch_arrays``), and stops
+        before the next batch once ``interrupt.requested`` is true.
+        ``self.rows_done`` says how far it got.
         """
-        last = self._epoch_arrays
-        if last is None or last[0].shape != Y.shape or last[0].dtype != Y.dtype:
-            # reused from epoch to epoch: fresh memory costs a page fault per 4 KiB on first touch
-            logits = np.empty(Y.shape, Y.dtype) if self.keep_logits else None
-            self._epoch_arrays = (np.empty(Y.shape, Y.dtype), np.empty(Y.shape, Y.dtype), logits)
-        Yhat, Y_shuffled, self.logits = self._epoch_arrays
+        Yhat, Y_shuffled, self.logits = self.epoch_arrays(Y)
         Y_epoch = Y if order is None else Y.take(order, axis=0, out=Y_shuffled)
         n, B = len(X), self.batch_size
         direct = self._direct() and X.dtype == self.dtype
@@ -155,7 +156,11 @@ class FastTrainer:
         Z = Yhat if self.logits is None else self.logits  # where the output layer's Z goes
         X_at, Z_at = _address(X), _address(Z)
         row_in, row_out = X.strides[0], Z.strides[0]
-        for start in range(0, n, B):
+        self.rows_done = n
+        for start in range(first, n, B):
+            if interrupt is not None and interrupt.requested:
+                self.rows_done = start
+                break
             stop = min(start + B, n)
             buf = self._buffers_for(stop - start)
             if order is None:
@@ -171,6 +176,15 @@ class FastTrainer:
             else:
                 self.step(Xb, Y_epoch[start:stop], Yhat[start:stop], buf, wb, Zb)
         return Yhat, Y_epoch
+
+    def epoch_arrays(self, Y):
+        """``(Yhat, shuffled Y, logits or None)``: the epoch-long arrays for targets like ``Y``, made once."""
+        last = self._epoch_arrays
+        if last is None or last[0].shape != Y.shape or last[0].dtype != Y.dtype:
+            # reused from epoch to epoch: fresh memory costs a page fault per 4 KiB on first touch
+            logits = np.empty(Y.shape, Y.dtype) if self.keep_logits else None
+            self._epoch_arrays = (np.empty(Y.shape, Y.dtype), np.empty(Y.shape, Y.dtype), logits)
+        return self._epoch_arrays
 
     def _buffers_for(self, batch_size):
         buffers = self._buffers.get(batch_size)

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet import training
+from glassnet.checkpoint import run_of as checkpoint_run
 from glassnet.checks import describe
 from glassnet.modelfile import (
+    CHECKPOINT_KEY,
     FORMAT,
     FORMAT_VERSION,
     METADATA_KEY,
@@ -30,7 +33,7 @@ from glassnet.modelfile import (
 from glassnet.network import Network
 from glassnet.preprocessing import preprocessing_from_config
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "METADATA_KEY", "ModelFileError", "inspect", "load", "save"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "METADATA_KEY", "ModelFileError", "inspect", "load", "resume", "save"]
 
 
 def load(path) -> Network:
@@ -54,7 +57,42 @@ def load(path) -> Network:
     ModelFileError (a ValueError)
         If the file is not a valid glassnet model file; the message says why.
     """
-    return _build(*read(path))
+    return build(*read(path))
+
+
+def resume(path, X, y, *, validation_data=None, sample_weight=None, callbacks=(), epochs=None, checkpoint=None,
+           checkpoint_every=None) -> Network:
+    """Go on with the training run saved in the checkpoint ``path`` (written by ``fit(..., checkpoint=path)``).
+
+    The network, the optimizer and its state, the schedule, early stopping,
+    the shuffling generator, the epoch (or the batch within it) and the
+    history all come from the checkpoint, and so does every setting of
+    ``fit``. Give the same data as the run had (``X``, ``y``, and
+    ``validation_data`` and ``sample_weight`` if it had them): they are
+    compared with the fingerprint the checkpoint keeps, and other data is
+    refused with a ``glassnet.CheckpointError``. ``callbacks`` are not saved:
+    give them again. The run then ends exactly as if it had never stopped. It
+    keeps writing checkpoints, to ``path`` unless ``checkpoint`` names another
+    file, every ``checkpoint_every`` epochs (by default as before).
+    ``epochs`` extends a run that ended by reaching its epochs; a run that
+    ended otherwise (early stopping, a callback) is returned as it ended.
+
+    Returns
+    -------
+    Network
+        The trained network; ``net.history`` holds the whole run's ``History``.
+
+    Examples
+    --------
+    >>> net.fit(X, y, epochs=50, checkpoint="run.safetensors")  # doctest: +SKIP
+    >>> net = glassnet.resume("run.safetensors", X, y)  # after a crash or Ctrl-C  # doctest: +SKIP
+    """
+    path, document, tensors = read(path)
+    net = build(path, document, tensors)
+    run = checkpoint_run(path, document, tensors, net)
+    return training.resume(net, run, path, X, y, validation_data=validation_data, sample_weight=sample_weight,
+                           callbacks=callbacks, epochs=epochs, checkpoint=checkpoint,
+                           checkpoint_every=checkpoint_every)
 
 
 def inspect(path) -> dict:
@@ -76,7 +114,7 @@ def inspect(path) -> dict:
         weights the file holds) and ``notes``.
     """
     path, document, tensors = read(path)
-    net = _build(path, document, tensors)
+    net = build(path, document, tensors)
     training = None
     if net.history is not None:
         per_epoch = net.history.as_dict()
@@ -112,11 +150,12 @@ def inspect(path) -> dict:
     }
 
 
-def _build(path, document, tensors) -> Network:
-    """Turn a read document and its tensors into a ``Network``, or raise a ``ModelFileError``."""
+def build(path, document, tensors) -> Network:
+    """Turn what ``modelfile.read(path)`` returned into a ``Network``, or raise a ``ModelFileError``."""
     config = document["network"]
     try:
-        weights = _weights(config, document["preprocessing"] is not None, tensors)
+        prefixes = tuple(f"{key}." for key in ("preprocessing", CHECKPOINT_KEY) if document.get(key) is not None)
+        weights = _weights(config, prefixes, tensors)
         # Built from its description (initializers and seed included, so that restarts
         # redraw it as they would the original); the drawn weights are then replaced.
         net = Network.from_config(config)
@@ -146,8 +185,10 @@ def _build(path, document, tensors) -> Network:
     return net
 
 
-def _weights(config, has_preprocessing, tensors):
+def _weights(config, prefixes, tensors):
     """Each layer's ``(W, b)`` tensors, checked against the layers' configs before any layer is built.
+
+    ``prefixes``: the names of other tensors the file may hold start with one of these.
 
     The shapes are compared with the configs first, so that a network is
     only built as large as the weights the file really holds.
@@ -170,7 +211,7 @@ def _weights(config, has_preprocessing, tensors):
         raise ValueError(f"tensor(s) {_few(missing)} are missing; the architecture needs {_few(list(expected))}")
     extra = sorted(
         name for name in tensors
-        if name not in expected and not (has_preprocessing and name.startswith("preprocessing."))
+        if name not in expected and not (prefixes and name.startswith(prefixes))
     )
     if extra:
         raise ValueError(f"unexpected tensor(s) {_few(extra)}; the architecture needs only {_few(list(expected))}")

@@ -44,6 +44,7 @@ FORMAT_VERSION = 1
 METADATA_KEY = "glassnet"
 CHECKSUM_KEY = "glassnet.sha256"  # files written before it existed have none, and are read without
 WEIGHT_DTYPES = ("float32", "float64")
+CHECKPOINT_KEY = "checkpoint"  # the document's entry, and the prefix of the tensors, of a training run's state
 
 
 class ModelFileError(ValueError):
@@ -75,9 +76,18 @@ def save(net, path, history=None):
     >>> np.array_equal(load("tiny.safetensors").predict_proba([[1.0, 2.0]]), net.predict_proba([[1.0, 2.0]]))
     True
     """
+    path = output_file("path", path)
+    write(path, *encode(net, history))
+
+
+def encode(net, history=None):
+    """``(document, tensors)``: what ``save`` writes for ``net``, as a JSON-ready dict and named arrays.
+
+    ``glassnet.checkpoint`` adds the state of a training run to both before it
+    calls ``write``.
+    """
     if not all(hasattr(net, a) for a in ("layers", "config", "preprocessing", "class_names", "notes")):
         raise TypeError(f"net must be a glassnet Network, got {describe(net)}")
-    path = output_file("path", path)
     if history is None:
         history = getattr(net, "history", None)
     if history is not None and not isinstance(history, History):
@@ -116,9 +126,14 @@ def save(net, path, history=None):
         "network": net.config(),
         "preprocessing": preprocessing,
         "class_names": _class_names_to_json(net.class_names, net.layers[-1].n_out),
-        "history": None if history is None else _history_to_json(history),
+        "history": None if history is None else history_to_json(history),
         "notes": _notes(net.notes),
     }
+    return document, tensors
+
+
+def write(path, document, tensors):
+    """Write ``document`` (JSON-ready) and ``tensors`` to ``path`` as safetensors with a checksum, atomically."""
     try:
         text = json.dumps(document, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -185,7 +200,7 @@ def check_class_count(names, n_out, what):
         )
 
 
-def _history_to_json(history) -> dict:
+def history_to_json(history) -> dict:
     """Every field ``history`` has recorded (per-epoch lists and run facts such as ``best_epoch``)."""
 
     def plain(v):
@@ -284,6 +299,9 @@ def read(path):
         # files written before notes existed have none
         if not isinstance(document.get("notes", {}), dict):
             raise ValueError(f"notes must be a JSON object, got {_short(document['notes'])}")
+        # a checkpoint (glassnet.checkpoint) is a model file with the state of its training run besides
+        if not isinstance(document.get(CHECKPOINT_KEY, {}), dict):
+            raise ValueError(f"{CHECKPOINT_KEY} must be a JSON object, got {_short(document[CHECKPOINT_KEY])}")
     except ValueError as exc:
         raise damaged(path, exc) from exc
     return path, document, tensors

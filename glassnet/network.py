@@ -243,12 +243,12 @@ class Network:
     def fit(
         self, X, y, epochs=10, batch_size=None, optimizer=None, lr=None, shuffle=True, validation_data=None,
         callbacks=(), *, validation_split=0.0, early_stopping=None, monitor="val_loss", restarts=1, schedule=None,
-        dtype=np.float32, fast=True, sample_weight=None, class_weight=None, feature_names=None,
+        dtype=np.float32, fast=True, sample_weight=None, class_weight=None, feature_names=None, checkpoint=None,
+        checkpoint_every=1,
     ):
         """Train on ``(X, y)`` and return a ``History``; ``glassnet.training.fit`` describes every argument.
 
-        For example ``net.fit(X, y, epochs=30, batch_size=16, lr=0.1,
-        validation_split=0.1, early_stopping=5)``.
+        For example ``net.fit(X, y, epochs=30, batch_size=16, lr=0.1, validation_split=0.1, early_stopping=5)``.
         """
         from glassnet.training import fit
 
@@ -256,7 +256,7 @@ class Network:
             self, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data, callbacks,
             validation_split=validation_split, early_stopping=early_stopping, monitor=monitor, restarts=restarts,
             schedule=schedule, dtype=dtype, fast=fast, sample_weight=sample_weight, class_weight=class_weight,
-            feature_names=feature_names,
+            feature_names=feature_names, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
         )
 
     # ---------------------------------------------------------- prediction

@@ -17,24 +17,49 @@ that diverges with ``TrainingDiverged`` (the rule is in ``Divergence``).
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from glassnet import fastpath, tables
+from glassnet import checkpoint as checkpoints
+from glassnet import fastpath, files, tables
 from glassnet.callbacks import MONITORS, EarlyStopping, StopTraining, is_better
 from glassnet.checks import choice, class_labels, describe, flag, positive_number
 from glassnet.divergence import Divergence
 from glassnet.history import History, batch_losses
 from glassnet.losses import check_sample_weight, weighted_mean
 from glassnet.metrics import classes, n_correct, regression_scores
-from glassnet.optimizers import optimizer_or_lr
+from glassnet.optimizers import Optimizer, get_optimizer, optimizer_or_lr
 from glassnet.schedules import get_schedule
 
 
-def reference_epoch(net, X, Y, batch_size, optimizer, order=None, sample_weight=None, watch=None):
+@dataclass
+class EpochProgress:
+    """How far an epoch got when a signal stopped it: enough for either loop to finish it as if it had not.
+
+    ``rows`` samples of ``order`` are done (whole batches). The readable loop
+    keeps each batch's loss, the right answers so far and, for a regression
+    network, the outputs; the fast loop the outputs (and logits) of the rows
+    done. ``kept`` holds the weights the epoch started from (see
+    ``Divergence``). ``glassnet.checkpoint`` writes it down.
+    """
+
+    epoch: int = 0
+    order: np.ndarray | None = None
+    rows: int = 0
+    losses: list = field(default_factory=list)
+    correct: float = 0
+    outputs: list = field(default_factory=list)
+    Yhat: np.ndarray | None = None
+    logits: np.ndarray | None = None
+    kept: list | None = None
+
+
+def reference_epoch(net, X, Y, batch_size, optimizer, order=None, sample_weight=None, watch=None, progress=None,
+                    interrupt=None):
     """One pass over ``(X, Y)`` by the readable loop; returns the epoch's ``(loss, accuracy)``.
 
     ``X`` and ``Y`` are matrices that ``net.check_X`` and ``net.targets`` have
@@ -48,32 +73,40 @@ def reference_epoch(net, X, Y, batch_size, optimizer, order=None, sample_weight=
     ``watch(batch, loss)``, if given, sees every batch's loss (``batch`` from
     1) before its update and may raise to stop (``fit`` passes
     ``Divergence.batch``).
+
+    Checkpoints: the epoch goes on from ``progress`` (an ``EpochProgress``)
+    when given, and when ``interrupt.requested`` turns true (a signal, see
+    ``glassnet.checkpoint.Interrupt``) it returns its ``EpochProgress`` after
+    the batch under way instead of the loss.
     """
     n = X.shape[0]
     order = np.arange(n) if order is None else order
-    losses, correct, outputs = [], 0, []
-    for start in range(0, n, batch_size):
+    done = EpochProgress() if progress is None else progress
+    for start in range(done.rows, n, batch_size):
+        if interrupt is not None and interrupt.requested:
+            return done
         batch = order[start : start + batch_size]
         Xb, Yb = X[batch], Y[batch]
         wb = None if sample_weight is None else sample_weight[batch]
         Yhat = net.forward(Xb, check=False)
-        losses.append(net.loss.output_value(net.layers[-1], Yb, wb))  # from the logits where that is exact
+        done.losses.append(net.loss.output_value(net.layers[-1], Yb, wb))  # from the logits where that is exact
         if watch is not None:
-            watch(len(losses), losses[-1])
+            watch(len(done.losses), done.losses[-1])
         if net.is_regression:  # scored once the epoch is over
-            outputs.append(Yhat.copy())
+            done.outputs.append(Yhat.copy())
         elif wb is None:
-            correct += n_correct(Yhat, Yb)
+            done.correct += n_correct(Yhat, Yb)
         else:  # the weight of the right answers
-            correct += float(wb.astype(np.float64) @ (classes(Yhat) == classes(Yb)))
+            done.correct += float(wb.astype(np.float64) @ (classes(Yhat) == classes(Yb)))
         net.backward(Yb, check=False, sample_weight=wb)
         optimizer.step(net.parameters(), net.gradients())
-    loss = float(np.mean(losses))
+        done.rows = start + len(batch)
+    loss = float(np.mean(done.losses))
     if net.is_regression:
         w = None if sample_weight is None else sample_weight[order]
-        return loss, regression_scores(Y[order], np.concatenate(outputs), w, check=False)["r2"]
+        return loss, regression_scores(Y[order], np.concatenate(done.outputs), w, check=False)["r2"]
     total = n if sample_weight is None else float(sample_weight.astype(np.float64).sum())
-    return loss, correct / total
+    return loss, done.correct / total
 
 
 def class_weights(labels, class_weight="balanced", n_classes=None) -> np.ndarray:
@@ -176,12 +209,14 @@ class _Plan:
     monitor: str
     callbacks: list
     fast: bool
+    saver: _Saver | None = None
 
 
 def fit(
     net, X, y, epochs=10, batch_size=None, optimizer=None, lr=None, shuffle=True, validation_data=None,
     callbacks=(), *, validation_split=0.0, early_stopping=None, monitor="val_loss", restarts=1, schedule=None,
-    dtype=np.float32, fast=True, sample_weight=None, class_weight=None, feature_names=None,
+    dtype=np.float32, fast=True, sample_weight=None, class_weight=None, feature_names=None, checkpoint=None,
+    checkpoint_every=1,
 ) -> History:
     """Train ``net`` with (mini)batch gradient descent and return a ``History``.
 
@@ -276,6 +311,19 @@ def fit(
         leaves each layer's ``X, Z, A, dZ, dW, db`` of the last batch in
         place. Both give the same weights up to rounding, with or without
         sample weights.
+    checkpoint : str or Path, optional
+        Write the whole state of the run to this file every
+        ``checkpoint_every`` epochs and when it ends (``glassnet.checkpoint``
+        says what it holds; it is also a model file that ``load`` reads), so
+        that ``glassnet.resume(checkpoint, X, y)`` can go on after a crash, a
+        ``kill -9`` or a Ctrl-C and end with the very weights, bit for bit, of
+        a run that never stopped. While it trains, SIGINT and SIGTERM finish
+        the batch under way, write the checkpoint and raise
+        ``TrainingInterrupted`` (a ``KeyboardInterrupt``). Needs a glassnet
+        optimizer (its state is saved); callbacks are not saved: give them to
+        ``resume`` again.
+    checkpoint_every : int
+        Epochs between two checkpoints (the last epoch always writes one).
 
     Raises
     ------
@@ -288,7 +336,51 @@ def fit(
         input when the inputs are not scaled). NumPy's overflow warnings
         never get out of ``fit``: they become this error. With
         ``restarts``, the first run that diverges ends ``fit``.
+    TrainingInterrupted
+        (a ``KeyboardInterrupt``) after SIGINT or SIGTERM, with ``checkpoint``.
     """
+    return _fit(
+        net, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data, callbacks, validation_split,
+        early_stopping, monitor, restarts, schedule, dtype, fast, sample_weight, class_weight, feature_names,
+        checkpoint, checkpoint_every,
+    )
+
+
+def resume(net, run, path, X, y, *, validation_data=None, sample_weight=None, callbacks=(), epochs=None,
+           checkpoint=None, checkpoint_every=None):
+    """Go on with the training ``run`` (a ``glassnet.checkpoint.Run``) of ``net``, both read from checkpoint ``path``.
+
+    ``glassnet.resume(path, X, y, ...)`` (``glassnet.io.resume``) reads them and says what the arguments
+    mean; this builds ``fit``'s arguments from the run's settings, checks the data and trains. Returns ``net``.
+    """
+    settings = run.settings
+    for name, given in (("validation_data", validation_data), ("sample_weight", sample_weight)):
+        if settings[name] != (given is not None):
+            had = "had" if settings[name] else "had no"
+            raise checkpoints.CheckpointError(f"the run in {path} {had} {name}; give the same data as it had "
+                                              f"({name}={'...' if settings[name] else 'None'})")
+    if epochs is not None and positive_number("epochs", epochs, integer=True) < run.epoch:
+        raise ValueError(f"epochs={epochs} is fewer than the {run.epoch} the run in {path} has done already")
+    optimizer = get_optimizer(settings["optimizer"])
+    optimizer.steps, optimizer.state = run.optimizer_steps, {i: dict(slot) for i, slot in run.optimizer_state.items()}
+    class_weight = settings["class_weight"]
+    if isinstance(class_weight, list):
+        class_weight = dict(enumerate(class_weight))
+    checkpoints.set_rng_state(net.rng, run.rng_start)  # the generator that drew the validation split
+    _fit(
+        net, X, y, epochs or settings["epochs"], settings["batch_size"], optimizer, None, settings["shuffle"],
+        validation_data, callbacks, settings["validation_split"], settings["early_stopping"], settings["monitor"],
+        settings["restarts"], settings["schedule"], settings["dtype"], settings["fast"], sample_weight, class_weight,
+        settings["feature_names"], path if checkpoint is None else checkpoint,
+        settings["checkpoint_every"] if checkpoint_every is None else checkpoint_every, run,
+    )
+    return net
+
+
+def _fit(net, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data, callbacks, validation_split,
+         early_stopping, monitor, restarts, schedule, dtype, fast, sample_weight, class_weight, feature_names,
+         checkpoint, checkpoint_every, run=None) -> History:
+    """``fit``, and ``resume`` when ``run`` (a ``glassnet.checkpoint.Run``) is given."""
     dtype = _float_dtype(dtype)
     epochs = positive_number("epochs", epochs, integer=True)
     if batch_size is not None:
@@ -312,6 +404,13 @@ def fit(
     shuffle, fast, callbacks = flag("shuffle", shuffle), flag("fast", fast), _callables(callbacks)
     if fast:
         fastpath.native_blas()  # a bad GLASSNET_BLAS is refused here, before the parameters are cast or trained
+    if checkpoint is not None:
+        checkpoint = files.check_output("checkpoint", checkpoint)
+        checkpoint_every = positive_number("checkpoint_every", checkpoint_every, integer=True)
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"checkpoint needs a glassnet optimizer (SGD, Adam), whose state it saves, got "
+                            f"{describe(optimizer)}")
+    rng_start = None if checkpoint is None else checkpoints.rng_state(net.rng)
 
     n_classes = max(net.n_out, 2)
     class_weight = _class_weight_spec(class_weight, n_classes)
@@ -329,12 +428,36 @@ def fit(
         shuffle=shuffle, schedule=schedule, patience=patience, monitor=monitor, callbacks=callbacks, fast=fast,
     )
     lr0 = getattr(optimizer, "lr", None)
+    if checkpoint is not None:
+        settings = {
+            "epochs": epochs, "batch_size": batch_size, "shuffle": shuffle, "validation_split": split,
+            "validation_data": validation_data is not None, "sample_weight": sample_weight is not None,
+            "early_stopping": patience, "monitor": monitor, "restarts": restarts,
+            "schedule": None if schedule is None else schedule.config(), "dtype": dtype.name, "fast": fast,
+            "class_weight": class_weight if class_weight is None or isinstance(class_weight, str)
+            else [float(c) for c in class_weight],
+            "feature_names": None if feature_names is None else [str(f) for f in feature_names],
+            "checkpoint_every": checkpoint_every,
+            "optimizer": {k: v for k, v in optimizer.config().items() if k not in ("steps", "state")} | {"lr": lr0},
+        }
+        arrays = (plan.X, plan.Y, plan.w, *(val or ()))
+        plan.saver = _Saver(checkpoint, checkpoint_every, settings, checkpoints.fingerprint(arrays), rng_start)
+        if run is not None:
+            if run.fingerprint != plan.saver.fingerprint:
+                raise checkpoints.CheckpointError(
+                    f"the data differ from those the checkpoint's run trained on ({_shapes(arrays)} now): give "
+                    "the same X, y (and validation_data, sample_weight) as the run had")
+            plan.saver.rng_start = run.rng_start
+            checkpoints.set_rng_state(net.rng, run.rng)
     try:
-        if restarts == 1:
-            net.cast(dtype)
-            history = _run(net, plan, lr0)[0]
-        else:
-            history = _best_of(net, restarts, plan, lr0, dtype)
+        with contextlib.ExitStack() as stack:
+            if plan.saver is not None:
+                stack.enter_context(plan.saver.interrupt)
+            if restarts == 1:
+                net.cast(dtype)
+                history = _run(net, plan, lr0, resume=run)[0]
+            else:
+                history = _best_of(net, restarts, plan, lr0, dtype, run)
     finally:
         if schedule is not None:
             optimizer.lr = lr0
@@ -454,36 +577,53 @@ def _weigh(train, val, class_weight, n_classes, dtype, split):
     return parts[0], parts[1]
 
 
-def _run(net, plan, lr0, restart=None):
+def _run(net, plan, lr0, restart=None, resume=None):
     """One training run of ``plan.epochs`` epochs; returns ``(history, stopped_by_callback)``.
 
-    Raises ``TrainingDiverged`` (see ``Divergence``). NumPy's overflow, invalid
+    ``resume``: the ``glassnet.checkpoint.Run`` to go on from (the network
+    and the optimizer hold its weights and state already). Raises
+    ``TrainingDiverged`` (see ``Divergence``). NumPy's overflow, invalid
     value and division warnings are silenced while the run computes: what they
     would warn about is a non-finite number, and ``Divergence`` turns that into
     the one error. Callbacks run under the caller's settings.
     """
-    X, Y, val, optimizer = plan.X, plan.Y, plan.val, plan.optimizer
+    X, Y, val, optimizer, saver = plan.X, plan.Y, plan.val, plan.optimizer, plan.saver
     history = History(restart=restart)
     stopper = None if plan.patience is None else EarlyStopping(plan.patience, plan.monitor)
     trainer = fastpath.FastTrainer(net, optimizer, plan.batch_size) if plan.fast else None
     watch = Divergence(net, plan)
+    first, progress, stop_requested = 1, None, False
+    if resume is not None:
+        history, first, progress, stop_requested = _resumed(resume, plan, stopper, watch)
+    interrupt = None if saver is None else saver.interrupt
     regression = net.is_regression  # records r2 and val_r2 instead of accuracy and val_accuracy
     target_classes = None if regression else classes(Y)  # once per run, not once per epoch
     n = X.shape[0]
     n_batches = -(-n // plan.batch_size)
-    stop_requested = False
     callers_errstate = np.geterr()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for epoch in range(1, plan.epochs + 1):
+        for epoch in range(first, plan.epochs + 1):
             if plan.schedule is not None:
                 optimizer.lr = plan.schedule(epoch, lr0)
-            order = net.rng.permutation(n) if plan.shuffle else None
+            if progress is None:
+                order = net.rng.permutation(n) if plan.shuffle else None
+            else:  # the epoch a signal stopped: the order it had, the weights it started from
+                order = progress.order
+                for view, kept in zip(watch.kept[1], progress.kept):
+                    np.copyto(view, kept)
             watch.start_epoch(epoch, history)
             if trainer is None:
-                loss, score = reference_epoch(net, X, Y, plan.batch_size, optimizer, order, plan.w, watch.batch)
-                last = watch.last_loss
+                result = reference_epoch(net, X, Y, plan.batch_size, optimizer, order, plan.w, watch.batch,
+                                         progress, interrupt)
             else:
-                loss, score, last = _fast_epoch(net, trainer, plan, order, target_classes, watch)
+                result = _fast_epoch(net, trainer, plan, order, target_classes, watch, progress, interrupt)
+            if isinstance(result, EpochProgress):
+                result.epoch, result.order = epoch, order
+                saver.save(net, plan, history, epoch - 1, None, stopper, watch, result)
+                raise saver.interrupted(epoch, result.rows // plan.batch_size, n_batches)
+            progress = None
+            loss, score = result[:2]
+            last = watch.last_loss if trainer is None else result[2]
             if val is not None:
                 val_loss, val_score = _validate(net, *val)
             watch.end_epoch(n_batches, last, None if val is None else val_loss)
@@ -504,22 +644,104 @@ def _run(net, plan, lr0, restart=None):
                             cb(epoch, history)
                         except StopTraining:
                             stop_requested = True
-            if patience_over or stop_requested:
+            ended = ("early_stopping" if patience_over else "callback" if stop_requested
+                     else "epochs" if epoch == plan.epochs else None)
+            if saver is not None and (ended or interrupt.requested or epoch % saver.every == 0):
+                saver.save(net, plan, history, epoch, ended, stopper, watch)
+                if interrupt.requested and not ended:
+                    raise saver.interrupted(epoch, n_batches, n_batches)
+            if ended in ("early_stopping", "callback"):
                 break
     if stopper is not None:
         stopper.restore(net.parameters())
     return history, stop_requested
 
 
-def _fast_epoch(net, trainer, plan, order, target_classes, watch):
+def _resumed(run, plan, stopper, watch):
+    """Set ``stopper`` and ``watch`` as the checkpoint's ``run`` left them; return ``(history, first epoch,
+    EpochProgress or None, stopped by a callback)``."""
+    if stopper is not None and run.stopper is not None:
+        stopper.best, stopper.best_epoch, stopper.waited = (run.stopper[k] for k in ("best", "best_epoch", "waited"))
+        stopper.best_params = run.best_params
+    watch.start, watch.limit = run.watch
+    if run.ended in ("early_stopping", "callback"):  # it is over: nothing more to train
+        return run.history, plan.epochs + 1, None, run.ended == "callback"
+    if run.progress is None:
+        return run.history, run.epoch + 1, None, False
+    arrays = run.progress_arrays
+    progress = EpochProgress(
+        epoch=run.progress["epoch"], order=arrays.get("order"), rows=run.progress["rows"],
+        losses=[float(v) for v in arrays.get("losses", ())], correct=run.progress["correct"],
+        outputs=[arrays["outputs"]] if "outputs" in arrays else [], Yhat=arrays.get("Yhat"),
+        logits=arrays.get("logits"), kept=run.kept,
+    )
+    return run.history, progress.epoch, progress, False
+
+
+class _Saver:
+    """Writes ``fit``'s checkpoints (``glassnet.checkpoint``) and holds the signal catcher of the run."""
+
+    def __init__(self, path, every, settings, fingerprint, rng_start):
+        self.path, self.every, self.settings, self.fingerprint, self.rng_start = (
+            path, every, settings, fingerprint, rng_start)
+        self.interrupt = checkpoints.Interrupt()
+        self.restart, self.restart_params = None, None  # with restarts: which run, and the best so far
+
+    def save(self, net, plan, history, epoch, ended, stopper, watch, progress=None):
+        """Write the run as it stands after ``epoch`` epochs (and ``progress`` into the next one)."""
+        optimizer = plan.optimizer
+        run = checkpoints.Run(
+            settings=self.settings, fingerprint=self.fingerprint, rng_start=self.rng_start,
+            rng=checkpoints.rng_state(net.rng), epoch=epoch, history=history, ended=ended,
+            optimizer_steps=optimizer.steps, optimizer_state=optimizer.state, watch=(watch.start, watch.limit),
+            restart=self.restart, restart_params=self.restart_params,
+        )
+        if stopper is not None and stopper.best_epoch is not None:
+            run.stopper = {"best": stopper.best, "best_epoch": stopper.best_epoch, "waited": stopper.waited}
+            run.best_params = stopper.best_params
+        if progress is not None:
+            run.progress = {"epoch": progress.epoch, "rows": progress.rows, "correct": progress.correct}
+            arrays = {"order": progress.order, "Yhat": progress.Yhat, "logits": progress.logits,
+                      "losses": np.array(progress.losses, dtype=np.float64) if progress.losses else None,
+                      "outputs": np.concatenate(progress.outputs) if progress.outputs else None}
+            run.progress_arrays = {k: v for k, v in arrays.items() if v is not None}
+            run.kept = watch.kept[1]
+        checkpoints.write(self.path, net, run)
+
+    def interrupted(self, epoch, batch, n_batches):
+        self.interrupt.handled = True
+        return checkpoints.TrainingInterrupted(self.path, epoch, batch, n_batches, self.interrupt.signum)
+
+
+def _shapes(arrays) -> str:
+    return ", ".join(f"{a.dtype.name} {a.shape}" for a in arrays if a is not None)
+
+
+def _fast_epoch(net, trainer, plan, order, target_classes, watch, progress=None, interrupt=None):
     """One epoch of ``trainer``; returns ``(loss, accuracy or r2, last batch's loss)``.
 
-    Every batch's loss, computed from the epoch's outputs, goes to ``watch.batches``.
+    Every batch's loss, computed from the epoch's outputs, goes to
+    ``watch.batches``. Goes on from ``progress`` when given, and returns an
+    ``EpochProgress`` when ``interrupt`` stopped it (see ``reference_epoch``).
     """
     X, Y, n = plan.X, plan.Y, plan.X.shape[0]
-    Yhat, Y_epoch = trainer.epoch(X, Y, order, plan.w)
+    start = 0
+    if progress is not None:
+        start = progress.rows
+        Yhat, _, logits = trainer.epoch_arrays(Y)
+        Yhat[:start] = progress.Yhat
+        if logits is not None:
+            logits[:start] = progress.logits
+    Yhat, Y_epoch = trainer.epoch(X, Y, order, plan.w, start, interrupt)
+    rows = trainer.rows_done
     w = plan.w if plan.w is None or order is None else plan.w[order]
     logits = trainer.logits
+    if rows < n:  # stopped by a signal: check the batches done, keep what they measured
+        if rows:
+            Yd, Y_done, Ld, wd = Yhat[:rows], Y_epoch[:rows], None if logits is None else logits[:rows], w
+            per_sample = net.loss.per_sample(Yd, Y_done) if Ld is None else net.loss.from_logits(Ld, Y_done)
+            watch.batches(batch_losses(per_sample, plan.batch_size, None if wd is None else wd[:rows]))
+        return EpochProgress(rows=rows, Yhat=Yhat[:rows], logits=None if logits is None else logits[:rows])
     per_sample = net.loss.per_sample(Yhat, Y_epoch) if logits is None else net.loss.from_logits(logits, Y_epoch)
     losses = batch_losses(per_sample, plan.batch_size, w)
     watch.batches(losses)
@@ -542,15 +764,28 @@ def _validate(net, Xv, Yv, wv):
     return val_loss, weighted_mean(classes(Yhat) == classes(Yv), wv.astype(np.float64))
 
 
-def _best_of(net, restarts, plan, lr0, dtype):
-    """Train ``restarts`` runs from derived seeds; keep the weights and history of the best."""
+def _best_of(net, restarts, plan, lr0, dtype, resume=None):
+    """Train ``restarts`` runs from derived seeds; keep the weights and history of the best.
+
+    ``resume``: a checkpoint's ``Run`` to go on from (it says which run it was in, and the best before it).
+    """
     seeds = [int(s) for s in np.random.SeedSequence(net.seed).generate_state(restarts)]
-    scores, best = [], None  # best: (score, history, copies of the parameters)
-    for k, seed in enumerate(seeds):
-        net.initialize(seed)
-        net.cast(dtype)
-        plan.optimizer.reset()
-        history, stopped = _run(net, plan, lr0, restart=k)
+    scores, best, first = [], None, 0  # best: (score, history, copies of the parameters)
+    if resume is not None and resume.restart is not None:
+        first, scores = resume.restart["index"], list(resume.restart["scores"])
+        if resume.restart_params is not None:
+            best = (resume.restart["best_score"], resume.restart["best_history"], resume.restart_params)
+    for k in range(first, restarts):
+        going_on = resume is not None and k == first
+        if not going_on:
+            net.initialize(seeds[k])
+            net.cast(dtype)
+            plan.optimizer.reset()
+        if plan.saver is not None:
+            plan.saver.restart = {"index": k, "scores": scores, "best_score": None if best is None else best[0],
+                                  "best_history": None if best is None else best[1]}
+            plan.saver.restart_params = None if best is None else best[2]
+        history, stopped = _run(net, plan, lr0, restart=k, resume=resume if going_on else None)
         metric = getattr(history, plan.monitor)
         score = metric[history.best_epoch - 1] if history.best_epoch else metric[-1]
         scores.append(score)
@@ -563,4 +798,3 @@ def _best_of(net, restarts, plan, lr0, dtype):
         p[...] = value
     history.restart_scores, history.restart_seeds = scores, seeds[: len(scores)]
     return history
-

@@ -1,0 +1,260 @@
+"""Checkpoints and resume: a run stopped anywhere (kill -9, SIGINT, SIGTERM) goes on to the very same weights."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import glassnet
+from glassnet import SGD, Adam, CheckpointError, Dense, Network, TrainingInterrupted
+from glassnet import checkpoint as checkpoints
+
+
+def data(regression=False, n=203):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 5))
+    y = X[:, :2] @ [1.0, -2.0] if regression else (X[:, 0] + X[:, 1] > 0).astype(int)
+    return X, y
+
+
+def network(regression=False, hidden="tanh"):
+    out = Dense(8, 1, "linear") if regression else Dense(8, 2, "softmax")
+    return Network([Dense(5, 8, hidden), out], loss="squared_error" if regression else "cross_entropy", seed=3)
+
+
+def same_weights(a, b) -> bool:
+    return all(p.dtype == q.dtype and np.array_equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+class Tripwire(Adam):
+    """Adam (never folded into the fast loop, so overriding ``step`` changes no rounding) that raises a real
+    SIGINT after its ``at``-th step, counted across restarts."""
+
+    name = "adam"
+    count, at = 0, None
+
+    def step(self, params, grads):
+        super().step(params, grads)
+        Tripwire.count += 1
+        if Tripwire.count == Tripwire.at:
+            signal.raise_signal(signal.SIGINT)
+
+
+def interrupted_then_resumed(tmp_path, at, fit_kwargs, regression=False):
+    """Train with a SIGINT after step ``at``; returns ``(resumed network, the TrainingInterrupted or None)``."""
+    X, y = data(regression)
+    path = tmp_path / f"run-{at}.safetensors"
+    Tripwire.count, Tripwire.at = 0, at
+    caught = None
+    try:
+        network(regression).fit(X, y, optimizer=Tripwire(0.01), checkpoint=path, **fit_kwargs)
+    except TrainingInterrupted as exc:
+        caught = exc
+    return glassnet.resume(path, X, y), caught
+
+
+COMMON = dict(epochs=5, batch_size=16, validation_split=0.2, early_stopping=3,
+              schedule={"name": "step", "factor": 0.5, "every": 2})
+
+
+@pytest.mark.parametrize("regression", [False, True], ids=["classes", "regression"])
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "readable"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigint_anywhere_then_resume_ends_bit_for_bit_as_the_uninterrupted_run(tmp_path, regression, fast, dtype):
+    X, y = data(regression)
+    kwargs = dict(COMMON, fast=fast, dtype=dtype)
+    uninterrupted = network(regression)
+    uninterrupted.fit(X, y, optimizer=Adam(0.01), **kwargs)
+    # 11 batches an epoch: inside the first epoch, at its end, inside later ones, in the last one
+    for at in (1, 7, 11, 30, 52):
+        resumed, caught = interrupted_then_resumed(tmp_path, at, kwargs, regression)
+        assert caught is not None and caught.signum == signal.SIGINT
+        assert (caught.epoch - 1) * 11 + caught.batch == at
+        assert same_weights(resumed, uninterrupted), f"interrupted after step {at}"
+        assert resumed.history.as_dict() == uninterrupted.history.as_dict()
+        assert resumed.history.best_epoch == uninterrupted.history.best_epoch
+
+
+def test_the_interruption_says_where_it_stopped_and_how_to_go_on(tmp_path):
+    _, caught = interrupted_then_resumed(tmp_path, 7, dict(epochs=3, batch_size=16))
+    assert isinstance(caught, KeyboardInterrupt)
+    message = str(caught)
+    assert "\n" not in message
+    assert message.startswith("training stopped by SIGINT in epoch 1 after batch 7 of 13; the run is saved in ")
+    assert f"glassnet.resume('{caught.path}', X, y)" in message
+    _, caught = interrupted_then_resumed(tmp_path, 13, dict(epochs=3, batch_size=16))
+    assert "stopped by SIGINT after epoch 1;" in str(caught)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "readable"])
+def test_restarts_and_early_stopping_resume_bit_for_bit(tmp_path, fast):
+    X, y = data(n=150)
+    kwargs = dict(epochs=4, batch_size=32, validation_split=0.2, restarts=3, early_stopping=2, fast=fast)
+    uninterrupted = network(hidden="relu")
+    uninterrupted.fit(X, y, optimizer=Adam(0.01), **kwargs)
+    for at in (2, 9, 17, 30, 47):  # 16 steps a run at most: inside the first, second and third run
+        path = tmp_path / f"r{at}.safetensors"
+        Tripwire.count, Tripwire.at = 0, at
+        with pytest.raises(TrainingInterrupted):
+            network(hidden="relu").fit(X, y, optimizer=Tripwire(0.01), checkpoint=path, **kwargs)
+        resumed = glassnet.resume(path, X, y)
+        assert same_weights(resumed, uninterrupted), f"after step {at}"
+        assert resumed.history.restart_scores == uninterrupted.history.restart_scores
+        assert resumed.history.restart == uninterrupted.history.restart
+
+
+@pytest.mark.parametrize("optimizer", [lambda: SGD(0.1), lambda: SGD(0.05, momentum=0.9, nesterov=True),
+                                       lambda: Adam(0.01, weight_decay=1e-3)], ids=["sgd", "nesterov", "adam"])
+def test_a_finished_run_extended_by_resume_equals_one_long_run(tmp_path, optimizer):
+    X, y = data()
+    long = network()
+    long.fit(X, y, epochs=6, batch_size=16, optimizer=optimizer(), dtype="float64")
+    path = tmp_path / "run.safetensors"
+    short = network()
+    short.fit(X, y, epochs=2, batch_size=16, optimizer=optimizer(), dtype="float64", checkpoint=path)
+    resumed = glassnet.resume(path, X, y, epochs=6)
+    assert same_weights(resumed, long)
+    assert resumed.history.loss == long.history.loss
+    # a run that has ended comes back as it ended, nothing trained
+    again = glassnet.resume(path, X, y)
+    assert same_weights(again, long) and again.history.epochs == 6
+
+
+def test_a_checkpoint_is_a_model_file_holding_the_weights_of_its_epoch(tmp_path):
+    X, y = data()
+    net = network()
+    path = tmp_path / "run.safetensors"
+    net.fit(X, y, epochs=4, batch_size=16, optimizer=Adam(0.01), checkpoint=path, checkpoint_every=2)
+    loaded = glassnet.load(path)
+    assert same_weights(loaded, net)
+    np.testing.assert_array_equal(loaded.predict_proba(X), net.predict_proba(X))
+    assert loaded.history.loss == net.history.loss
+    assert glassnet.io.inspect(path)["training"]["epochs"] == 4
+
+
+def test_checkpoint_every_writes_only_every_n_epochs(tmp_path, monkeypatch):
+    written = []
+    real = checkpoints.write
+    monkeypatch.setattr(checkpoints, "write", lambda path, net, run: (written.append(run.epoch), real(path, net, run)))
+    X, y = data()
+    network().fit(X, y, epochs=7, batch_size=64, checkpoint=tmp_path / "c.safetensors", checkpoint_every=3)
+    assert written == [3, 6, 7]  # and the last epoch, always
+
+
+def test_resume_refuses_other_data_and_missing_parts(tmp_path):
+    X, y = data()
+    path = tmp_path / "run.safetensors"
+    network().fit(X, y, epochs=2, batch_size=16, checkpoint=path, sample_weight=np.ones(len(y)))
+    with pytest.raises(CheckpointError, match="the data differ from those the checkpoint's run trained on"):
+        glassnet.resume(path, X * 2, y, sample_weight=np.ones(len(y)))
+    with pytest.raises(CheckpointError, match="had sample_weight; give the same data"):
+        glassnet.resume(path, X, y)
+    with pytest.raises(ValueError, match="epochs=1 is fewer than the 2 the run"):
+        glassnet.resume(path, X, y, epochs=1, sample_weight=np.ones(len(y)))
+    model = tmp_path / "model.safetensors"
+    network().save(model)
+    with pytest.raises(CheckpointError, match="is a glassnet model file but not a checkpoint"):
+        glassnet.resume(model, X, y)
+
+
+def test_fit_checkpoint_arguments_are_checked_before_training(tmp_path):
+    X, y = data()
+
+    class Custom:
+        lr = 0.1
+
+        def step(self, params, grads):
+            for p, g in zip(params, grads):
+                p -= 0.1 * g
+
+    with pytest.raises(TypeError, match="checkpoint needs a glassnet optimizer"):
+        network().fit(X, y, optimizer=Custom(), checkpoint=tmp_path / "c.safetensors")
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        network().fit(X, y, checkpoint=tmp_path / "c.safetensors", checkpoint_every=0)
+    with pytest.raises(IsADirectoryError):
+        network().fit(X, y, checkpoint=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_signal_after_the_last_epoch_is_not_swallowed(tmp_path):
+    X, y = data()
+
+    def late(epoch, history):
+        if epoch == 2:
+            signal.raise_signal(signal.SIGINT)  # during the last epoch's callbacks: the run ends normally ...
+
+    with pytest.raises(KeyboardInterrupt) as caught:
+        network().fit(X, y, epochs=2, callbacks=[late], checkpoint=tmp_path / "c.safetensors")
+    assert not isinstance(caught.value, TrainingInterrupted)  # ... and then the Ctrl-C goes where it always went
+    assert glassnet.load(tmp_path / "c.safetensors").history.epochs == 2
+
+
+KILLED_RUN = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import glassnet
+    from glassnet import Adam, Dense, Network
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 5))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    net = Network([Dense(5, 8, "tanh"), Dense(8, 2, "softmax")], loss="cross_entropy", seed=3)
+    def told(epoch, history):
+        print(epoch, flush=True)
+    net.fit(X, y, epochs=int(sys.argv[4]), batch_size=8, optimizer=Adam(0.01), dtype=sys.argv[2],
+            fast=sys.argv[3] == "fast", validation_split=0.25, early_stopping=50, callbacks=[told],
+            checkpoint=sys.argv[1])
+""")
+
+
+@pytest.mark.parametrize("fast", ["fast", "readable"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_kill_9_then_resume_ends_bit_for_bit(tmp_path, fast, dtype):
+    epochs = 12
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 5))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    uninterrupted = network()
+    uninterrupted.fit(X, y, epochs=epochs, batch_size=8, optimizer=Adam(0.01), dtype=dtype, fast=fast == "fast",
+                      validation_split=0.25, early_stopping=50)
+    script = tmp_path / "run.py"
+    script.write_text(KILLED_RUN)
+    for kill_after in (2, 5, 9):  # epoch 1 has a checkpoint by the time epoch 2 tells
+        path = tmp_path / f"killed-{kill_after}.safetensors"
+        proc = subprocess.Popen([sys.executable, str(script), str(path), dtype, fast, str(epochs)],
+                                stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+        for line in proc.stdout:
+            if int(line) == kill_after:
+                proc.send_signal(signal.SIGKILL)  # somewhere in epoch kill_after's end or the next epoch
+                break
+        proc.wait(timeout=60)
+        assert proc.returncode == -signal.SIGKILL
+        resumed = glassnet.resume(path, X, y)
+        assert same_weights(resumed, uninterrupted), f"killed after epoch {kill_after}"
+        assert resumed.history.as_dict() == uninterrupted.history.as_dict()
+        leftovers = [p.name for p in tmp_path.iterdir() if ".glassnet-tmp-" in p.name]
+        assert leftovers == []  # the resumed run's first write cleared what the killed one left
+
+
+def test_sigterm_writes_a_checkpoint_too(tmp_path):
+    X, y = data()
+    path = tmp_path / "run.safetensors"
+    Tripwire.count, Tripwire.at = 0, -1
+    uninterrupted = network()
+    uninterrupted.fit(X, y, epochs=3, batch_size=16, optimizer=Adam(0.01))
+
+    class Term(Adam):
+        name = "adam"
+
+        def step(self, params, grads):
+            super().step(params, grads)
+            if self.steps == 5:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(TrainingInterrupted, match="stopped by SIGTERM in epoch 1 after batch 5 of 13"):
+        network().fit(X, y, epochs=3, batch_size=16, optimizer=Term(0.01), checkpoint=path)
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # put back
+    assert same_weights(glassnet.resume(path, X, y), uninterrupted)
