@@ -66,6 +66,7 @@ from typing import NamedTuple
 import numpy as np
 
 from glassnet.checks import describe, file_path
+from glassnet.memory import check_affordable
 
 # ------------------------------------------------------------------ files
 
@@ -865,14 +866,8 @@ _MNIST_FILES = {
 }
 
 
-def _read_bytes(path: Path) -> bytes:
-    if path.suffix != ".gz":
-        return path.read_bytes()
-    try:
-        with gzip.open(path, "rb") as f:
-            return f.read()
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise ValueError(f"{path} is not a complete gzip file: {exc}") from exc
+# Bytes after the values an IDX header describes are counted up to this many (a .gz may unpack to gigabytes more).
+_IDX_EXTRA = 1 << 20
 
 
 def read_idx(path, magic=None):
@@ -900,43 +895,74 @@ def read_idx(path, magic=None):
     ValueError
         Naming the file, for a wrong magic number, a truncated file or bytes
         left over after the values the header describes.
+    glassnet.memory.TooLarge
+        A ``ValueError``: the values the header promises would take more
+        memory than glassnet allows itself, found from the header alone (a
+        small ``.gz`` can unpack to gigabytes).
     """
     path = _existing_path(path, "IDX file")
-    data = _read_bytes(path)
-    if len(data) < 4:
-        raise ValueError(f"{path} is truncated: {len(data)} bytes, fewer than the 4 bytes of an IDX magic number")
-    found = int.from_bytes(data[:4], "big")
-    if data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES or data[3] == 0:
+    try:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
+            return _read_idx(f, path, magic)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise ValueError(f"{path} is not a complete gzip file: {exc}") from exc
+
+
+def _read_idx(f, path: Path, magic):
+    """``read_idx`` of the open file ``f``: the header first, then no more bytes than it promises (and a few to
+    tell whether any follow), once they are known to fit in memory."""
+    head = f.read(4)
+    if len(head) < 4:
+        raise ValueError(f"{path} is truncated: {len(head)} bytes, fewer than the 4 bytes of an IDX magic number")
+    found = int.from_bytes(head, "big")
+    if head[0] != 0 or head[1] != 0 or head[2] not in _IDX_DTYPES or head[3] == 0:
         raise ValueError(
             f"{path} is not an IDX file: its magic number is 0x{found:08X}; an IDX magic number is two zero "
             "bytes, a type code (0x08 for unsigned bytes) and the number of dimensions, e.g. 0x00000803"
         )
     if magic is not None and found != magic:
         raise ValueError(f"{path} has magic number 0x{found:08X}, expected 0x{magic:08X}")
-    ndim = data[3]
+    ndim = head[3]
     start = 4 + 4 * ndim
-    if len(data) < start:
+    sizes = f.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
         raise ValueError(
-            f"{path} is truncated: its header needs {start} bytes for {ndim} dimensions, the file has {len(data)}"
+            f"{path} is truncated: its header needs {start} bytes for {ndim} dimensions, the file has {4 + len(sizes)}"
         )
-    shape = struct.unpack(f">{ndim}I", data[4:start])
-    dtype = np.dtype(_IDX_DTYPES[data[2]])
-    expected, got = math.prod(shape) * dtype.itemsize, len(data) - start
+    shape = struct.unpack(f">{ndim}I", sizes)
+    dtype = np.dtype(_IDX_DTYPES[head[2]])
+    expected = math.prod(shape) * dtype.itemsize
     dims = " x ".join(str(d) for d in shape)
+    plain = path.suffix != ".gz"
+    got = path.stat().st_size - start if plain else None  # a plain file's size says it all before reading
+    if got is None or got == expected:
+        check_affordable(f"{path}: the {dims} values its header promises", expected,
+                         "is the file damaged, or not an IDX file?")
+        data = np.empty(expected, np.uint8)  # read into in place, in pieces: no second copy of the bytes
+        view, got = memoryview(data), 0
+        while got < expected and (n := f.readinto(view[got : got + (1 << 24)])):
+            got += n
     if got < expected:
         raise ValueError(
             f"{path} is truncated: its header promises {dims} values ({expected:,} bytes) but only {got:,} bytes follow"
         )
-    if got > expected:
+    extra = got - expected if plain else len(f.read(_IDX_EXTRA + 1))
+    if extra:
+        amount = f"{extra:,}" if extra <= _IDX_EXTRA else f"more than {_IDX_EXTRA:,}"
         raise ValueError(
-            f"{path} has {got - expected:,} bytes after the {dims} values its header describes; "
+            f"{path} has {amount} bytes after the {dims} values its header describes; "
             "the file is damaged or not an IDX file"
         )
-    return np.frombuffer(data, dtype, offset=start).reshape(shape).astype(dtype.newbyteorder("="))
+    values, native = data.view(dtype), dtype.newbyteorder("=")
+    if native != dtype:  # big-endian numbers of more than one byte, turned around where they are
+        values = values.byteswap(inplace=True).view(native)
+    return values.reshape(shape)
 
 
 def _mnist_idx(images_path: Path, labels_path: Path):
     images = read_idx(images_path, MNIST_IMAGES_MAGIC)
+    check_affordable(f"{images_path}: {len(images):,} images of {math.prod(images.shape[1:]):,} pixels as float64",
+                     8 * images.size)
     labels = read_idx(labels_path, MNIST_LABELS_MAGIC)
     if len(images) != len(labels):
         raise ValueError(

@@ -30,10 +30,11 @@ def physical_memory() -> int | None:
 
 
 def size_text(n_bytes: float) -> str:
-    """``1.5 GiB``, ``640 MiB``, ``12 KiB``."""
-    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+    """``1.5 GiB``, ``640.0 MiB``, ``12.0 KiB``, ``300 bytes`` (up to ``EiB``, with thousands separators beyond)."""
+    for unit, size in (("EiB", 2**60), ("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20),
+                       ("KiB", 2**10)):
         if n_bytes >= size:
-            return f"{n_bytes / size:.1f} {unit}"
+            return f"{n_bytes / size:,.1f} {unit}"
     return f"{int(n_bytes)} bytes"
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
 
 from glassnet.checks import choice, describe
+from glassnet.memory import check_affordable
 from glassnet.preprocessing import PREPROCESSING, Preprocessing
 from glassnet.tables.frame import Frame, as_frame, column_array, is_numeric_array
 from glassnet.tables.words import count, few, names_list, number_text
@@ -111,10 +113,12 @@ class Columns(Preprocessing):
                 fill.append(None if self.missing in ("error", "drop") else _fill_number(values, self.missing))
                 categories.append(None)
             else:
-                texts = as_texts(column)[~gone]
-                seen, counts = np.unique(texts.astype(str), return_counts=True)
-                categories.append([str(c) for c in seen])
-                fill.append(None if self.missing in ("error", "drop") else str(seen[np.argmax(counts)]))
+                # counted as Python strings: as a fixed-width array (astype(str)) every cell would take the room of
+                # the longest, and one long cell in a million rows would ask for gigabytes
+                counts = Counter(map(str, as_texts(column)[~gone].tolist()))
+                seen = sorted(counts)
+                categories.append(seen)
+                fill.append(None if self.missing in ("error", "drop") else max(seen, key=counts.__getitem__))
             kinds.append(kind)
         self.names, self.kinds, self.fill, self.categories = names, kinds, fill, categories
         return self
@@ -160,7 +164,8 @@ class Columns(Preprocessing):
         """The columns of a named table ``X`` that the model does not take (an empty list for a plain array)."""
         self.check_fitted(self.names)
         frame = as_frame(X, feature_names)
-        return [] if frame is None else [n for n in frame.names if n not in set(self.names)]
+        known = set(self.names)
+        return [] if frame is None else [n for n in frame.names if n not in known]
 
     def unknown_categories(self, X, feature_names=None):
         """``{column: number of cells whose category was not seen in training}``, for the columns that have any."""
@@ -168,8 +173,8 @@ class Columns(Preprocessing):
         found = {}
         for name, categories in zip(self.names, self.categories):
             if categories is not None:
-                texts = as_texts(frame[name])
-                n = sum(1 for t in texts if t is not None and t not in set(categories))
+                texts, known = as_texts(frame[name]), set(categories)
+                n = sum(1 for t in texts if t is not None and t not in known)
                 if n:
                     found[name] = n
         return found
@@ -187,6 +192,7 @@ class Columns(Preprocessing):
                 view.flags.writeable = False
                 return view
             return frame.matrix[:, positions]
+        self.check_room(frame.n_rows, name)
         out = np.zeros((frame.n_rows, self.n_outputs_))
         j = 0
         for col, kind, fill, categories in zip(self.names, self.kinds, self.fill, self.categories):
@@ -211,6 +217,31 @@ class Columns(Preprocessing):
                                      f"never saw in training; it knows {few(categories)}")
             j += len(categories)
         return out
+
+    def widest(self) -> list:
+        """``(name, number of categories)`` of each categorical column with more than one, most categories first."""
+        self.check_fitted(self.names)
+        wide = [(n, len(c)) for n, c in zip(self.names, self.categories) if c is not None and len(c) > 1]
+        return sorted(wide, key=lambda pair: -pair[1])
+
+    def wide_columns(self, shown=3) -> str:
+        """The categorical columns with the most categories, for messages: ``'city' (50,000 categories)``."""
+        wide = self.widest()
+        text = ", ".join(f"{n!r} ({k:,} categories)" for n, k in wide[:shown])
+        return text + (f" and {len(wide) - shown:,} more" if len(wide) > shown else "")
+
+    def check_room(self, n_rows, name="X", hint=None, also=(0, "")):
+        """Refuse (``glassnet.memory.TooLarge``) to make an input matrix of ``n_rows`` rows that would not fit
+        in memory, naming its size and the columns whose categories make it wide; ``also`` is ``(bytes,
+        words)`` of what is needed beside it (the one-hot targets)."""
+        width = self.n_outputs_
+        wide = self.wide_columns()
+        made = f", one input per category of {wide}," if wide else ""
+        what = f"{name}: a {n_rows:,} x {width:,} input matrix{made}{also[1]}"
+        if hint is None:
+            hint = ("leave out the columns with many categories, or give fewer rows at a time" if wide
+                    else "give fewer rows at a time")
+        check_affordable(what, 8 * n_rows * width + also[0], hint)
 
     def _frame(self, X, feature_names, name, fitting=False):
         frame = as_frame(X, feature_names, name)

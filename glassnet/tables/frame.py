@@ -119,7 +119,8 @@ class Frame:
             matrix = self.matrix[rows, kept[0] : kept[-1] + 1]
         else:
             matrix = self.matrix[np.ix_(rows, kept)]
-        others = {k: v[rows] for k, v in self.columns.items() if k not in set(self.matrix_names)}
+        in_matrix = set(self.matrix_names)
+        others = {k: v[rows] for k, v in self.columns.items() if k not in in_matrix}
         taken = Frame.from_matrix(matrix, [self.matrix_names[j] for j in kept], others, **facts)
         return taken.select(self.names)
 
@@ -192,9 +193,20 @@ def as_frame(X, feature_names=None, name="X"):
     return _named({n: column_array(arr[:, j], f"{name} column {n!r}") for j, n in enumerate(names)}, name)
 
 
+def _array(values):
+    """``values`` as an array, text in a list kept as Python strings (an object array): as a fixed-width array of
+    str every cell would take the room of the longest, and one long cell in many rows would ask for gigabytes."""
+    if isinstance(values, np.ndarray):
+        return values
+    cells = np.asarray(values, dtype=object)
+    if any(isinstance(cell, (str, bytes)) for cell in cells.flat):
+        return cells
+    return np.asarray(values)
+
+
 def is_numeric_array(X) -> bool:
     try:
-        kind = np.asarray(X).dtype.kind
+        kind = _array(X).dtype.kind
     except (TypeError, ValueError):
         return False
     return kind in "biuf"
@@ -202,7 +214,7 @@ def is_numeric_array(X) -> bool:
 
 def column_array(values, what):
     """One column as a Frame holds it: float64 with NaN for missing, or object str with None for missing."""
-    arr = np.asarray(values)
+    arr = _array(values)
     if arr.ndim != 1:
         raise ValueError(f"{what} must be 1-D, got shape {arr.shape}")
     if arr.dtype.kind in "biuf":

@@ -150,7 +150,8 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
     clash = [t for t in targets if t in dropped]
     if clash:
         raise ValueError(f"{clash[0]!r} is the target; it cannot also be in {say('ignore')}")
-    features = [n for n in table.names if n not in targets and n not in dropped]
+    left_out = set(targets) | set(dropped)
+    features = [n for n in table.names if n not in left_out]
     if len(table.names) == 1:
         hint = f" (read with the delimiter {table.delimiter!r}: is it the right one?)" if table.delimiter else ""
         raise ValueError(f"{table.source or 'the table'} has one column, {table.names[0]!r}{hint}; a network needs "
@@ -164,7 +165,7 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
     for arg, names in (("categorical", categorical), ("numeric", numeric)):
         if names is not None:
             for n in names_list(say(arg), names):
-                if n not in features:
+                if n in left_out or n not in table:
                     what = "the target" if n in targets else ("ignored" if n in dropped else "not a column")
                     raise ValueError(f"{say(arg)}: {n!r} is {what}; the features are {few(features)}")
     notes = []
@@ -205,6 +206,7 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
     X = used.select(features)
     X_train, X_test = X.take(train), X.take(test)
     prep = Columns(categorical, numeric, missing, unknown).fit(X_train)
+    _check_room(used, prep, decided, say)
     if len(test):
         prep.transform(X_test)  # every problem in a cell (inf, text in a number column) now, not after training
     _check_size(X, prep, say)
@@ -230,6 +232,22 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
 # Numbers beyond these cannot be standardized (their squares overflow) or kept in float32 weights.
 MAX_FEATURE = 1e150
 MAX_TARGET = 1e30
+
+
+def _check_room(frame, prep, task, say):
+    """Refuse a table whose input matrix (every row, one input per category) and one-hot targets would not fit
+    in memory, with the estimate and the columns that make it wide, before either is made."""
+    n = frame.n_rows
+    also = (0, "")
+    if task.kind == "classification":
+        k = len(task.classes)
+        also = (8 * n * k, f" and {n:,} x {k:,} one-hot targets of {task.targets[0]!r} ({k:,} classes)")
+    wide = prep.widest()
+    if wide:
+        hint = f"leave out {wide[0][0]!r} with {say('ignore', wide[0][0])}, or use fewer rows"
+    else:
+        hint = "use fewer rows or columns"
+    prep.check_room(n, frame.source or "the table", hint, also)
 
 
 def _check_size(frame, prep, say):

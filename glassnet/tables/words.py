@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from glassnet.checks import describe
 
 
@@ -28,7 +30,7 @@ def names_list(arg, names):
     bad = [n for n in names if not isinstance(n, str) or not n]
     if bad:
         raise TypeError(f"{arg} must hold non-empty strings, got {describe(bad[0])}")
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = sorted(n for n, k in Counter(names).items() if k > 1)
     if dup:
         raise ValueError(f"{arg} names {dup[0]!r} more than once")
     return names
