@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def progress_bar(total_epochs, quiet=False):
+def progress_bar(total_epochs, quiet=False, done=0):
     """A tqdm bar as a ``fit`` callback: epoch, loss, and accuracy (R² for regression), also on validation data.
 
     Returns ``(callback, bar)``; the bar is disabled with ``quiet`` or when
@@ -56,7 +57,8 @@ def progress_bar(total_epochs, quiet=False):
     """
     from tqdm import tqdm
 
-    bar = tqdm(total=total_epochs, unit="epoch", desc="training", disable=quiet or not sys.stderr.isatty())
+    bar = tqdm(total=total_epochs, initial=done, unit="epoch", desc="training",
+               disable=quiet or not sys.stderr.isatty())
 
     def callback(epoch, history):
         stats = {"loss": f"{history.loss[-1]:.4f}"}
@@ -197,6 +199,11 @@ def _builtin_network(args, n_in, n_out, regression=False):
 def cmd_train(args):
     from glassnet.optimizers import SGD, Adam
 
+    resume = args.resume
+    if resume:
+        args, done, resume_line = _resumed_args(args)
+    elif args.checkpoint:
+        _check_output("--checkpoint", args.checkpoint)
     if args.momentum and args.optimizer != "sgd":
         raise UsageError("--momentum applies to --optimizer sgd only")
     if not 0 <= args.val_split < 1:
@@ -217,7 +224,7 @@ def cmd_train(args):
     given = [flag for flag, value in table_flags.items() if value]
     if given and not table:
         raise UsageError(f"{', '.join(given)}: CSV files only, not {args.data!r}")
-    lines, warnings = [], []
+    lines, warnings = [resume_line] if resume else [], []
     if table:
         prepared, notes = _prepare_table(args)
         task = prepared.task
@@ -256,6 +263,8 @@ def cmd_train(args):
     net.preprocessing = prep
     # how the data was read and split, so evaluate can score the same test rows
     net.notes = notes
+    if args.checkpoint:  # what --resume reads back: the command's settings
+        notes["train"] = {k: v for k, v in vars(args).items() if k not in ("run", "command", "resume")}
     if args.optimizer == "adam":
         optimizer = Adam(lr=args.lr or 0.001, weight_decay=args.weight_decay)
     else:
@@ -275,13 +284,18 @@ def cmd_train(args):
     print(f"network: {'-'.join(map(str, sizes))} ({', '.join(acts)}), {net.n_parameters():,} parameters; "
           f"{optimizer!r}, batch size {args.batch_size}, scaling: {_scaling_name(net.preprocessing)}"
           + ("; balanced class weights" if args.class_weight else ""))
-    callback, bar = progress_bar(args.epochs, args.quiet)
+    callback, bar = progress_bar(args.epochs, args.quiet, done if resume else 0)
     with bar:
-        history = net.fit(
-            X_train, targets, epochs=args.epochs, batch_size=args.batch_size, optimizer=optimizer,
-            validation_split=args.val_split, early_stopping=args.early_stopping or None, callbacks=[callback],
-            class_weight=args.class_weight,
-        )
+        if resume:
+            net = glassnet.resume(resume, X_train, targets, callbacks=[callback], epochs=args.epochs,
+                                  checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every)
+            history = net.history
+        else:
+            history = net.fit(
+                X_train, targets, epochs=args.epochs, batch_size=args.batch_size, optimizer=optimizer,
+                validation_split=args.val_split, early_stopping=args.early_stopping or None, callbacks=[callback],
+                class_weight=args.class_weight, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+            )
     if table:
         task.fold_into(net)  # regression: predictions in the target's own units
     # with early stopping, fit keeps the weights of the best epoch (history.best_epoch, from 1), which need not be
@@ -316,6 +330,49 @@ def cmd_train(args):
             print(f"saved learning curves to {plots.learning_curves(history, args.plot)}")
         if args.plot_weights:
             print(f"saved the first layer's weights to {plots.first_layer_weights(net, args.plot_weights)}")
+
+
+RESUME_FLAGS = ("epochs", "out", "checkpoint", "checkpoint_every", "plot", "plot_weights", "quiet")
+
+
+def _resumed_args(args):
+    """``(args, epochs done, a line to print)`` for ``train --resume PATH``: the settings the checkpoint's run was
+    started with, and the few flags a resumed run may change; any other flag given is refused."""
+    from glassnet.io import inspect
+
+    info = inspect(args.resume)
+    if info["checkpoint"] is None:
+        raise UsageError(f"--resume {args.resume} is a model file, not a checkpoint: it holds no run to go on with "
+                         "(train --checkpoint PATH writes one)")
+    stored = (info["notes"] or {}).get("train")
+    if not isinstance(stored, dict):
+        raise UsageError(f"--resume {args.resume} was not written by glassnet train --checkpoint; go on with it from "
+                         "Python with glassnet.resume(path, X, y)")
+    defaults = vars(build_parser().parse_args(["train"]))
+    given = vars(args)
+    for key, value in given.items():
+        if key not in RESUME_FLAGS and key in defaults and key not in ("run", "command", "resume") and \
+                value != defaults[key]:
+            raise UsageError(f"--{key.replace('_', '-')} cannot change on --resume: the run goes on with the settings "
+                             f"it was started with; only {', '.join('--' + f.replace('_', '-') for f in RESUME_FLAGS)}"
+                             " may be given")
+    merged = {**defaults, **stored, "run": args.run, "command": args.command, "resume": args.resume}
+    for key in RESUME_FLAGS:
+        if given[key] != defaults[key]:
+            merged[key] = given[key]
+    if not merged["checkpoint"] or merged["checkpoint"] == stored.get("checkpoint"):
+        merged["checkpoint"] = args.resume  # where the run goes on writing
+    done = info["checkpoint"]["epochs_done"]
+    if merged["epochs"] < done:
+        raise UsageError(f"--epochs {merged['epochs']} is fewer than the {done} epochs the run has done")
+    _check_output("--checkpoint", merged["checkpoint"])
+    out = merged["out"]
+    if os.path.exists(out) and os.path.samefile(out, args.resume):
+        raise UsageError(f"--out {out!r} is the checkpoint --resume reads; give the model another path")
+    inside = info["checkpoint"]["in_epoch"]
+    line = f"resuming {args.resume}: {done} of {merged['epochs']} epochs done" + (
+        "" if inside is None else f", and {inside['rows']:,} samples of epoch {inside['epoch']}")
+    return argparse.Namespace(**merged), done, line
 
 
 def _r2_text(metrics, y):
@@ -566,16 +623,31 @@ def cmd_inspect(args):
     if notes.get("task") == "regression":
         print("losses below are on the standardized target, as training saw it; R² is the same in any units")
     training = info.get("training")
+    checkpoint = info.get("checkpoint")
     if training:
         # inspect gives the last epoch's values; the weights are those of best_epoch when early stopping kept one
         kept, epochs = training.get("best_epoch"), training["epochs"]
-        if kept is None or kept == epochs:
+        if checkpoint is not None:  # the weights of the moment it was written
+            values, which = training.get("final", {}), "last epoch"
+        elif kept is None or kept == epochs:
             values, which = training.get("final", {}), "last epoch" if kept is None else f"kept epoch {kept} (the last)"
         else:
             values = {k: v[kept - 1] for k, v in net.history.as_dict().items()}
             which = f"kept epoch {kept}, the best on the validation data"
         shown = ", ".join(f"{k} {v:.4f}" for k, v in values.items() if v is not None)
         print(f"training: {epochs} epochs; {which}: {shown}")
+    if checkpoint is not None:
+        inside, ended = checkpoint["in_epoch"], checkpoint["ended"]
+        if ended is None:
+            state = f"{checkpoint['epochs_done']} of {checkpoint['epochs']} epochs done" + (
+                "" if inside is None else f" and {inside['rows']:,} samples of epoch {inside['epoch']}")
+            state += f"; go on with glassnet train --resume {shlex.quote(args.model)}"
+        elif ended == "epochs":
+            state = (f"the run did all its {checkpoint['epochs']} epochs; glassnet train --resume "
+                     f"{shlex.quote(args.model)} --epochs N trains on")
+        else:
+            state = f"{'early stopping' if ended == 'early_stopping' else 'a callback'} ended the run"
+        print(f"checkpoint: {state} (the weights are those of the moment it was written)")
 
 
 def cmd_experiment(args):
@@ -913,6 +985,15 @@ def build_parser():
     p.add_argument("--plot", metavar="PNG", help="write learning curves to this PNG file")
     p.add_argument("--plot-weights", metavar="PNG",
                    help="image data: draw each hidden node's incoming weights as an image in this PNG file")
+    p.add_argument("--checkpoint", metavar="PATH",
+                   help="write the whole run to this file every --checkpoint-every epochs and when it ends; Ctrl-C "
+                        "(or SIGTERM) then finishes the batch, writes it and exits 130 (143), and --resume goes on")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=1, metavar="N",
+                   help="epochs between two checkpoints (default: 1)")
+    p.add_argument("--resume", metavar="PATH",
+                   help="go on with the run saved in this checkpoint, with the data and settings it was started "
+                        "with; only --epochs, --out, --checkpoint, --checkpoint-every, --plot, --plot-weights and "
+                        "--quiet may be given with it")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_train)
 
@@ -1018,6 +1099,7 @@ def _natural_int(text):
 
 def main(argv=None) -> int:
     parser = build_parser()
+    args = None
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -1042,8 +1124,14 @@ def main(argv=None) -> int:
         # complaining again when it flushes stdout at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except glassnet.TrainingInterrupted as exc:
+        print(f"glassnet: interrupted {exc.where}; the run is saved in {exc.path}: go on with glassnet train "
+              f"--resume {shlex.quote(str(exc.path))}", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
-        print("glassnet: interrupted", file=sys.stderr)
+        training = getattr(args, "command", None) == "train"
+        hint = "; nothing was saved (train --checkpoint PATH can go on later)" if training else ""
+        print(f"glassnet: interrupted{hint}", file=sys.stderr)
         return 130
     except Exception as exc:  # the promise is one line, never a traceback
         print(f"glassnet: failed: {type(exc).__name__}: {_first_line(exc)}", file=sys.stderr)

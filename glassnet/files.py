@@ -105,7 +105,7 @@ def write_atomically(path, data: bytes, name: str | None = None) -> str:
     old file is left as it was; the signal then goes to the handler it had
     before (SIGINT raises ``KeyboardInterrupt``, SIGTERM ends the process).
     """
-    check_output(_registered_name(path) if name is None else name, path)
+    check_output(output_name(path) if name is None else name, path)
     path = os.fspath(path)
     target = os.path.realpath(path)
     folder, base = os.path.split(target)
@@ -144,12 +144,12 @@ def write_atomically(path, data: bytes, name: str | None = None) -> str:
     return path
 
 
-def _registered_name(path) -> str:
-    """The argument ``path`` was checked under in this command, else "path"."""
+def output_name(path, default="path") -> str:
+    """The argument ``path`` was checked under in this command (``check_output``), else ``default``."""
     command = _command.get()
     if command is None or not isinstance(path, (str, os.PathLike)):
-        return "path"
-    return command.outputs.get(os.path.realpath(path), ("path",))[0]
+        return default
+    return command.outputs.get(os.path.realpath(path), (default,))[0]
 
 
 def _tmp_prefix(base: str) -> str:

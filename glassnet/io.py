@@ -111,10 +111,19 @@ def inspect(path) -> dict:
         ``training`` (None, or ``epochs``, the ``final`` value of every
         per-epoch metric, whatever ``History.run_info()`` holds, such as
         ``best_epoch``, and then ``kept``: every metric of that epoch, whose
-        weights the file holds) and ``notes``.
+        weights the file holds), ``notes`` and ``checkpoint``: None for a model,
+        else where its run stands (``epochs_done``, ``epochs``, ``ended``: None
+        or why the run ended, ``in_epoch``: None or ``{"epoch", "rows"}`` when
+        a signal stopped it inside an epoch); a checkpoint holds the weights of
+        the moment it was written, not those early stopping would keep.
     """
     path, document, tensors = read(path)
     net = build(path, document, tensors)
+    checkpoint = None
+    if document.get(CHECKPOINT_KEY) is not None:
+        run = checkpoint_run(path, document, tensors, net)
+        checkpoint = {"epochs_done": run.epoch, "epochs": run.settings.get("epochs"), "ended": run.ended,
+                      "in_epoch": None if run.progress is None else {k: run.progress[k] for k in ("epoch", "rows")}}
     training = None
     if net.history is not None:
         per_epoch = net.history.as_dict()
@@ -123,7 +132,7 @@ def inspect(path) -> dict:
             "final": {key: values[-1] for key, values in per_epoch.items()},
             **net.history.run_info(),
         }
-        if net.history.best_epoch:  # the epoch whose weights the file holds
+        if net.history.best_epoch and checkpoint is None:  # the epoch whose weights the file holds
             training["kept"] = {key: values[net.history.best_epoch - 1] for key, values in per_epoch.items()}
     shape_keys = ("type", "n_in", "n_out", "activation", "bias")
     return {
@@ -142,11 +151,12 @@ def inspect(path) -> dict:
         "n_inputs": net.n_in,
         "n_outputs": net.n_out,
         "n_parameters": net.n_parameters(),
-        "dtypes": {name: tensor.dtype.name for name, tensor in tensors.items()},
+        "dtypes": {name: t.dtype.name for name, t in tensors.items() if not name.startswith(CHECKPOINT_KEY + ".")},
         "preprocessing": document["preprocessing"],
         "class_names": net.class_names,
         "training": training,
         "notes": net.notes,
+        "checkpoint": checkpoint,
     }
 
 

@@ -405,7 +405,7 @@ def _fit(net, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data,
     if fast:
         fastpath.native_blas()  # a bad GLASSNET_BLAS is refused here, before the parameters are cast or trained
     if checkpoint is not None:
-        checkpoint = files.check_output("checkpoint", checkpoint)
+        checkpoint = files.check_output(files.output_name(checkpoint, "checkpoint"), checkpoint)
         checkpoint_every = positive_number("checkpoint_every", checkpoint_every, integer=True)
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"checkpoint needs a glassnet optimizer (SGD, Adam), whose state it saves, got "

@@ -1,6 +1,7 @@
 """Checkpoints and resume: a run stopped anywhere (kill -9, SIGINT, SIGTERM) goes on to the very same weights."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -258,3 +259,88 @@ def test_sigterm_writes_a_checkpoint_too(tmp_path):
         network().fit(X, y, epochs=3, batch_size=16, optimizer=Term(0.01), checkpoint=path)
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # put back
     assert same_weights(glassnet.resume(path, X, y), uninterrupted)
+
+
+# ---------------------------------------------------------------- the command line
+TRAIN = ["train", "--data", "t.csv", "--layers", "16", "--batch-size", "8", "--early-stopping", "0", "--quiet"]
+
+
+@pytest.fixture
+def table(tmp_path):
+    """``t.csv`` in ``tmp_path``: 1,500 rows, 8 number columns and a label of 3 classes (no scikit-learn to import)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1500, 8))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    header = ",".join([f"x{i}" for i in range(8)] + ["label"])
+    np.savetxt(tmp_path / "t.csv", np.column_stack([X, y]), delimiter=",", header=header, comments="", fmt="%.6g")
+    return tmp_path
+
+
+def glassnet_cli(args, cwd, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "glassnet", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def weights_of(path):
+    return glassnet.load(path).parameters()
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_cli_signal_writes_a_checkpoint_and_resume_ends_as_the_uninterrupted_run(table, sig, code):
+    tmp_path = table
+    proc = glassnet_cli([*TRAIN, "--epochs", "40", "--checkpoint", "ck.safetensors", "--out", "m.safetensors"],
+                        tmp_path)
+    while not (tmp_path / "ck.safetensors").exists() and proc.poll() is None:
+        pass  # the first checkpoint comes after epoch 1
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert err.count("\n") == 1 and err.startswith("glassnet: interrupted ")
+    assert err.endswith("; the run is saved in ck.safetensors: go on with glassnet train --resume ck.safetensors\n")
+    assert not (tmp_path / "m.safetensors").exists()  # no model from a run that did not end
+    shown = subprocess.run([sys.executable, "-m", "glassnet", "inspect", "ck.safetensors"], cwd=tmp_path,
+                           capture_output=True, text=True, check=True).stdout
+    assert re.search(r"checkpoint: \d+ of 40 epochs done.*; go on with glassnet train --resume ck.safetensors", shown)
+
+    resumed = glassnet_cli(["train", "--resume", "ck.safetensors", "--quiet"], tmp_path)
+    out, err = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0 and err == ""
+    assert out.startswith("resuming ck.safetensors: ")
+    reference = glassnet_cli([*TRAIN, "--epochs", "40", "--out", "ref.safetensors"], tmp_path)
+    assert reference.communicate(timeout=120)[1] == ""
+    for p, q in zip(weights_of(tmp_path / "m.safetensors"), weights_of(tmp_path / "ref.safetensors")):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_cli_resume_extends_a_finished_run_and_refuses_changed_settings(table):
+    tmp_path = table
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "glassnet", *args], cwd=tmp_path, capture_output=True,
+                              text=True)
+
+    assert run(*TRAIN, "--epochs", "3", "--checkpoint", "ck.safetensors", "--out", "a.safetensors").returncode == 0
+    changed = run("train", "--resume", "ck.safetensors", "--lr", "0.5")
+    assert changed.returncode == 2 and changed.stdout == ""
+    assert changed.stderr.startswith("glassnet: error: --lr cannot change on --resume: the run goes on with the "
+                                     "settings it was started with; only --epochs, --out")
+    fewer = run("train", "--resume", "ck.safetensors", "--epochs", "2")
+    assert fewer.returncode == 2 and "--epochs 2 is fewer than the 3 epochs the run has done" in fewer.stderr
+    same_file = run("train", "--resume", "ck.safetensors", "--out", "ck.safetensors")
+    assert same_file.returncode == 2 and "--out 'ck.safetensors' is the checkpoint --resume reads" in same_file.stderr
+    model = run("train", "--resume", "a.safetensors")
+    assert model.returncode == 2 and "is a model file, not a checkpoint" in model.stderr
+    extended = run("train", "--resume", "ck.safetensors", "--epochs", "5", "--out", "b.safetensors")
+    assert extended.returncode == 0, extended.stderr
+    assert run(*TRAIN, "--epochs", "5", "--out", "c.safetensors").returncode == 0
+    for p, q in zip(weights_of(tmp_path / "b.safetensors"), weights_of(tmp_path / "c.safetensors")):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_cli_ctrl_c_without_a_checkpoint_says_nothing_was_saved(table):
+    proc = glassnet_cli([*TRAIN, "--epochs", "400"], table)
+    assert proc.stdout.readline().startswith("data: ")  # training is about to start
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130
+    assert err == "glassnet: interrupted; nothing was saved (train --checkpoint PATH can go on later)\n"
