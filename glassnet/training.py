@@ -31,6 +31,7 @@ from glassnet.checks import choice, class_labels, describe, flag, positive_numbe
 from glassnet.divergence import Divergence
 from glassnet.history import History, batch_losses
 from glassnet.losses import check_sample_weight, weighted_mean
+from glassnet.memory import check_affordable
 from glassnet.metrics import classes, n_correct, regression_scores
 from glassnet.optimizers import Optimizer, get_optimizer, optimizer_or_lr
 from glassnet.schedules import get_schedule
@@ -138,6 +139,9 @@ def class_weights(labels, class_weight="balanced", n_classes=None) -> np.ndarray
     """
     labels = class_labels("labels", labels, n_classes)
     n_classes = int(labels.max()) + 1 if n_classes is None else positive_number("n_classes", n_classes, integer=True)
+    # a weight and a count per class, sized by the largest label: refuse before allocating, not after
+    check_affordable(f"weights for {n_classes:,} classes", 3 * 8 * n_classes,
+                     "class labels must be 0 to the number of classes - 1")
     spec = _class_weight_spec(class_weight, n_classes)
     if spec is None:
         return np.ones(n_classes)
