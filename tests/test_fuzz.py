@@ -5,10 +5,15 @@ environment variable ``GLASSNET_FUZZ_EXAMPLES`` (e.g. 5000) for the longer run b
 """
 
 import contextlib
+import csv
 import io
+import json
+import math
 import os
+import re
 import string
 import struct
+import time
 
 import numpy as np
 import pytest
@@ -16,15 +21,43 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")  # in the test extras: this skips only outside them
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+from safetensors.numpy import load as read_tensors  # noqa: E402
 
 import glassnet  # noqa: E402
 from glassnet import tables  # noqa: E402
 from glassnet.cli import main  # noqa: E402
 from glassnet.data import load_csv, read_idx  # noqa: E402
+from glassnet.modelfile import CHECKSUM_KEY, METADATA_KEY, checksum  # noqa: E402
 
 FUZZ_EXAMPLES = int(os.environ.get("GLASSNET_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+# Known bugs, excluded by name until they are fixed (each has its test_bug_ function in the report of issue 9,
+# item 7): the exception type and the function and file it is raised in (or passes through). Any other
+# exception, or these raised elsewhere, fails.
+KNOWN_BUGS = {
+    # a model file whose Columns step has no "fitted" entry loads, and predict then raises a RuntimeError
+    "test_bug_model_file_with_unfitted_columns_is_refused": (RuntimeError, "check_fitted", "preprocessing.py"),
+    # when every feature is a text column beside the fast reader's number matrix, Frame.take indexes an empty
+    # list of the matrix's columns
+    "test_bug_prepare_with_only_text_features_from_a_csv": (IndexError, "take", "frame.py"),
+    # Columns.fit computes a mean fill before prepare refuses numbers beyond 1e150, so the sum overflows and
+    # NumPy warns
+    "test_bug_mean_fill_of_huge_numbers_does_not_warn": (FloatingPointError, "_fill_number", "columns.py"),
+}
+
+
+def _known_bug(exc):
+    """The KNOWN_BUGS name of ``exc``, or None."""
+    tb, places = exc.__traceback__, set()
+    while tb is not None:
+        places.add((tb.tb_frame.f_code.co_name, os.path.basename(tb.tb_frame.f_code.co_filename)))
+        tb = tb.tb_next
+    return next((name for name, (kind, *place) in KNOWN_BUGS.items()
+                 if isinstance(exc, kind) and tuple(place) in places), None)
+
 
 CSV_ALPHABET = string.digits + "abcxyz,;\t|\"\n\r.-+e NA?\x00é"
 
@@ -184,3 +217,576 @@ def test_the_cli_exits_0_1_or_2_with_one_line_on_error(cli_folder, monkeypatch, 
         lines = err.getvalue().strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("glassnet: "), (argv, err.getvalue())
         assert "Traceback" not in err.getvalue()
+
+
+
+# ------------------------------------------------------------------ model files: edited headers
+# A model file is 8 bytes of little-endian header length, the safetensors JSON header (an entry per tensor,
+# and "__metadata__", whose "glassnet" entry is the model's JSON description and "glassnet.sha256" its
+# checksum), then the tensors' bytes. The property below edits the description, the tensor entries and the
+# metadata, and mostly stores a recomputed checksum so that the edits get past it to the checks behind it.
+
+def split_model(data):
+    n = struct.unpack("<Q", data[:8])[0]
+    return json.loads(data[8 : 8 + n]), data[8 + n :]
+
+
+def join_model(header, body, pad=True):
+    text = json.dumps(header).encode()
+    if pad:  # as the writer does: the header padded with spaces to a multiple of 8 bytes
+        text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + body
+
+
+@pytest.fixture(scope="module")
+def model_files(saved_model, tmp_path_factory):
+    """Three small model files: iris (no preprocessing, a history), a table classifier (Columns then
+    Standardize, class names, notes) and a float64 regression (MinMax, an output layer without bias)."""
+    folder = tmp_path_factory.mktemp("models")
+
+    def saved(net, name):
+        net.save(folder / name)
+        return (folder / name).read_bytes()
+
+    rng = np.random.default_rng(0)
+    prepared = tables.prepare({"a": rng.normal(size=30), "c": ["r", "g", "b"] * 10, "y": ["p", "q"] * 15}, "y",
+                              missing="mean", test_split=0)
+    table_net = glassnet.Network([glassnet.Dense(prepared.n_inputs, 3, "relu"),
+                                  glassnet.Dense(3, prepared.n_outputs, "softmax")], seed=0)
+    table_net.preprocessing = prepared.preprocessing()
+    table_net.class_names = prepared.task.class_names
+    table_net.notes = {"target": ["y"], "task": "classification", "seed": 0, "test_split": 0.0}
+    table_net.fit(prepared.X_train, prepared.y_train, epochs=2, lr=0.1)
+    regression = glassnet.Network([glassnet.Dense(2, 3, "tanh"), glassnet.Dense(3, 1, "linear", bias=False)],
+                                   loss="squared_error", seed=1)
+    for layer in regression.layers:
+        layer.W = layer.W.astype(np.float64)
+        layer.b = None if layer.b is None else layer.b.astype(np.float64)
+    regression.preprocessing = glassnet.preprocessing.MinMax().fit(rng.normal(size=(20, 2)))
+    return ModelFiles([saved_model[0], saved(table_net, "table.safetensors"),
+                       saved(regression, "regression.safetensors")])
+
+
+class ModelFiles(list):
+    """The model files' bytes, shown briefly in a falsifying example."""
+
+    def __repr__(self):
+        return f"<{len(self)} model files>"
+
+
+# JSON text that json.dumps cannot write, put in through a placeholder: non-finite and oversized numbers,
+# nesting at and past the limit, raw control characters, a lone surrogate, a description past its size limit.
+RAW_JSON = (
+    "NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1e-999", "1" * 40, "1" * 41, "-" + "9" * 41, "1" + "0" * 400,
+    "[" * 63 + "]" * 63, "[" * 64 + "]" * 64, "[" * 65 + "]" * 65, '{"a": ' * 70 + "1" + "}" * 70,
+    "[" * 100_000 + "]" * 100_000, '"a\nb"', '"\x00\x1b[2J\x07"', '"\\ud800"', '"\\u0000\\u001b]0;x\\u0007"',
+    '"' + "x" * 1_100_000 + '"', "-0", "1.5e308", "4.9e-324", "[]", "{}", '""',
+)
+RAW = st.integers(0, len(RAW_JSON) - 1).map(lambda i: f"<<raw:{i}>>")
+WORDS = st.sampled_from([
+    "Dense", "dense", "sigmoid", "tanh", "relu", "linear", "softmax", "cross_entropy", "binary_cross_entropy",
+    "squared_error", "standardize", "minmax", "rashid", "pipeline", "columns", "numeric", "categorical", "mean",
+    "median", "most_frequent", "drop", "error", "ignore", "he", "glorot", "constant", "uniform", "normal",
+    "glassnet-model", "0.1.0", "99.0", "classification", "regression", "",
+])
+KEYS = st.one_of(st.sampled_from([
+    "format", "format_version", "glassnet_version", "network", "preprocessing", "class_names", "history", "notes",
+    "layers", "loss", "seed", "type", "n_in", "n_out", "activation", "bias", "init", "bias_init", "name", "value",
+    "steps", "categorical", "numeric", "missing", "unknown", "fitted", "names", "kinds", "fill", "categories",
+    "best_epoch", "loss", "accuracy", "val_loss", "restart", "restart_scores", "low", "high", "max_value",
+    "target", "task", "classes", "__proto__",
+]), st.text(max_size=4))
+LEAVES = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 6), WORDS, RAW,
+    st.sampled_from([2**31, 2**53 + 1, 2**63, 10**12, 10**40, -(10**40), 0.5, -0.0, 1e308, -1e308, 5e-324]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(alphabet="ab\x00\x01\x07\x1b\x7f\n\r\t\u2028\u202eé\"\\{}[]", max_size=8),
+)
+JSON_VALUES = st.recursive(LEAVES, lambda kids: st.lists(kids, max_size=3) | st.dictionaries(KEYS, kids, max_size=3),
+                           max_leaves=6)
+TENSOR_NAMES = st.sampled_from(["layers.0.W", "layers.0.b", "layers.1.W", "layers.1.b", "layers.2.W", "layers.0.w",
+                                "layers.-1.W", "layers.00.W", "preprocessing.mean", "preprocessing.1.mean",
+                                "preprocessing.0.mean", "preprocessing.1.scale", "preprocessing.min", "x", ""])
+DTYPE_SIZES = {"U8": 1, "I8": 1, "BOOL": 1, "F16": 2, "BF16": 2, "I16": 2, "F32": 4, "I32": 4, "U32": 4, "F64": 8,
+               "I64": 8, "C64": 8}
+
+
+def _paths(value, path=()):
+    """The path (keys and indexes) of every value in a JSON document, the document's own () first."""
+    yield path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        yield from _paths(item, (*path, key))
+
+
+def _at(document, path):
+    for key in path:
+        document = document[key]
+    return document
+
+
+def _edit_document(data, document):
+    """One edit of the description: a value set, deleted, inserted, copied from elsewhere, or nudged."""
+    paths = list(_paths(document))
+    path = data.draw(st.sampled_from(paths), label="path")
+    op = data.draw(st.sampled_from(["set", "delete", "insert", "copy", "nudge", "nudge"]), label="op")
+    value = _at(document, path)
+    if op == "set" or (op == "delete" and not path):
+        new = data.draw(JSON_VALUES, label="value")
+    elif op == "delete":
+        del _at(document, path[:-1])[path[-1]]
+        return document
+    elif op == "insert" and isinstance(value, (dict, list)):
+        if isinstance(value, dict):
+            value[data.draw(KEYS, label="key")] = data.draw(JSON_VALUES, label="value")
+        else:
+            value.insert(data.draw(st.integers(0, len(value))), data.draw(JSON_VALUES, label="value"))
+        return document
+    elif op == "copy":
+        new = json.loads(json.dumps(_at(document, data.draw(st.sampled_from(paths), label="from"))))
+    elif isinstance(value, bool) or value is None:
+        new = data.draw(st.sampled_from([not value, 0, 1, "true"]), label="value")
+    elif isinstance(value, int):  # an off-by-one n_in or seed keeps the type and reaches the deeper checks
+        new = value + data.draw(st.sampled_from([-1, 1, -value, -value - 1, 2**31, 10**9]), label="delta")
+    elif isinstance(value, float):
+        new = value * data.draw(st.sampled_from([-1.0, 0.0, 1e300, 1e-300, 1.5]), label="factor")
+    elif isinstance(value, str):
+        new = data.draw(st.one_of(WORDS, st.just(value.upper()), st.just(value + "\x1b")), label="value")
+    else:
+        new = data.draw(st.one_of(st.just([]), st.just({}), JSON_VALUES), label="value")
+    if not path:
+        return new
+    _at(document, path[:-1])[path[-1]] = new
+    return document
+
+
+def _edit_tensors(data, header):
+    """One edit of a tensor entry: its dtype, shape or offsets (sometimes consistent with its bytes, so that
+    safetensors takes it and glassnet's own checks see it), its name, or the entry removed or doubled."""
+    name = data.draw(st.sampled_from(sorted(header)), label="tensor")
+    entry = header[name]
+    if not isinstance(entry, dict):
+        return
+    op = data.draw(st.sampled_from(["dtype", "retype", "shape", "reshape", "offsets", "rename", "delete", "double"]),
+                   label="tensor op")
+    offsets, shape = entry.get("data_offsets"), entry.get("shape")  # as written, or as an earlier edit left them
+    if op == "dtype":
+        # Not LEAVES' text: a known bug, excluded here by name until it is fixed (safetensors quotes an unknown
+        # dtype raw in its message, so a dtype "F\n" gives a two-line ModelFileError:
+        # test_bug_model_file_error_message_has_no_newline in the report of issue 9, item 7).
+        entry["dtype"] = data.draw(st.one_of(st.sampled_from([*DTYPE_SIZES, "F8_E4M3", "X", "f32", "", " F32"]),
+                                             st.none(), st.integers(-1, 8), st.just(["F32"])), label="dtype")
+    elif op == "retype" and isinstance(offsets, list) and len(offsets) == 2:  # the shape its bytes make in a dtype
+        dtype = data.draw(st.sampled_from(sorted(DTYPE_SIZES)), label="dtype")
+        entry["dtype"], entry["shape"] = dtype, [(offsets[1] - offsets[0]) // DTYPE_SIZES[dtype]]
+    elif op == "reshape" and isinstance(shape, list) and all(isinstance(n, int) for n in shape):  # as many numbers
+        size = math.prod(shape)
+        entry["shape"] = data.draw(st.sampled_from([[size], [1, size], [size, 1], shape[::-1], [1, 1, size]]))
+    elif op in ("shape", "retype", "reshape"):
+        entry["shape"] = data.draw(st.one_of(
+            st.lists(st.one_of(st.integers(-1, 6), st.sampled_from([2**40, 2**64 - 1])), max_size=3), LEAVES))
+    elif op == "offsets":
+        entry["data_offsets"] = data.draw(st.one_of(
+            st.lists(st.integers(-1, 400), max_size=3),
+            st.sampled_from([value.get("data_offsets") for value in header.values()]),
+            st.just([0, 2**64 - 1]), LEAVES))
+    elif op == "rename":
+        header[data.draw(TENSOR_NAMES, label="new name")] = header.pop(name)
+    elif op == "delete":
+        del header[name]
+    else:
+        header[data.draw(TENSOR_NAMES, label="new name")] = dict(entry)
+
+
+def _small_input(net):
+    """Two rows the loaded network takes: a dict of its columns' values for a table model, else a matrix."""
+    step = tables.table_step(net.preprocessing)
+    if step is None:
+        return np.linspace(-1.0, 1.0, 2 * net.n_in).reshape(2, net.n_in)
+    if step.names is None:  # not fitted: see KNOWN_BUGS
+        return {"a": [0.5, -0.5]}
+    return {name: [0.5, -0.5] if kind == "numeric" else [(categories or ["a"])[0], (categories or ["a"])[-1]]
+            for name, kind, categories in zip(step.names, step.kinds, step.categories)}
+
+
+@FUZZ
+@given(which=st.integers(0, 2), n_edits=st.integers(0, 3), n_tensor_edits=st.sampled_from([0] * 6 + [1, 2]),
+       metadata_op=st.sampled_from(["keep"] * 12 + ["no checksum", "unknown key", "not a string", "no description",
+                                                    "no metadata"]),
+       recompute=st.sampled_from([True, True, True, False]), ensure_ascii=st.booleans(),
+       pad=st.sampled_from([True, True, False]), data=st.data())
+def test_edited_model_headers_are_refused_with_model_file_errors_or_predict_finite_numbers(
+        tmp_path, model_files, which, n_edits, n_tensor_edits, metadata_op, recompute, ensure_ascii, pad, data):
+    header, body = split_model(model_files[which])
+    metadata = header.pop("__metadata__")
+    document = json.loads(metadata[METADATA_KEY])
+    for _ in range(n_edits):
+        document = _edit_document(data, document)
+    text = re.sub(r'"<<raw:(\d+)>>"', lambda m: RAW_JSON[int(m[1])], json.dumps(document, ensure_ascii=ensure_ascii))
+    for _ in range(n_tensor_edits):
+        if header:
+            _edit_tensors(data, header)
+    metadata[METADATA_KEY] = text
+    if metadata_op == "no checksum":  # as files written before the checksum existed: read without one
+        del metadata[CHECKSUM_KEY]
+    elif metadata_op == "unknown key":
+        metadata["glassnet.other"] = "x"
+    elif metadata_op == "not a string":
+        metadata[CHECKSUM_KEY] = data.draw(LEAVES, label="checksum")
+    elif metadata_op == "no description":
+        del metadata[METADATA_KEY]
+    if recompute and isinstance(metadata.get(CHECKSUM_KEY), str):
+        try:  # the tensors as glassnet will read them, when safetensors can read them at all
+            read = read_tensors(join_model({**header, "__metadata__": {}}, body))
+            tensors = {name: np.array(tensor) for name, tensor in read.items()}
+        except Exception:  # noqa: BLE001 (whatever it is, load must turn it into a ModelFileError)
+            pass
+        else:
+            metadata[CHECKSUM_KEY] = checksum(text, tensors)
+    if metadata_op != "no metadata":
+        header["__metadata__"] = metadata
+    path = tmp_path / "edited.safetensors"
+    path.write_bytes(join_model(header, body, pad=pad))
+
+    results = []
+    for reader in (glassnet.load, glassnet.io.inspect):
+        start = time.perf_counter()
+        try:
+            results.append(reader(path))
+        except glassnet.ModelFileError as exc:
+            assert "\n" not in str(exc), str(exc)
+            results.append(exc)
+        assert time.perf_counter() - start < 10, f"{reader.__name__} took {time.perf_counter() - start:.1f} s"
+    net, info = results
+    assert isinstance(net, Exception) == isinstance(info, Exception), f"load and inspect disagree: {results}"
+    if isinstance(net, Exception):
+        return
+    json.dumps(info)  # what `glassnet inspect --json` prints
+    with np.errstate(all="ignore"):
+        try:
+            P = net.predict_proba(_small_input(net))
+        except RuntimeError as exc:
+            if _known_bug(exc) is None:
+                raise
+            hypothesis.event(f"known bug: {_known_bug(exc)}")
+            return
+    assert P.shape == (2, net.n_out) and np.all(np.isfinite(P)), P
+
+
+# ------------------------------------------------------------------ evaluate's arguments
+@pytest.fixture(scope="module")
+def evaluate_nets():
+    """A 3-class, a binary, a two-output regression network (3 inputs each) and one trained on a table with
+    columns a, b (numbers) and c (text: r or g)."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(12, 3))
+    table = glassnet.Network([glassnet.Dense(4, 3, "relu"), glassnet.Dense(3, 2, "softmax")], seed=0)
+    table.fit({"a": X[:, 0], "b": X[:, 1], "c": ["r", "g"] * 6}, np.arange(12) % 2, epochs=1, lr=0.1)
+    return {
+        "classifier": glassnet.Network([glassnet.Dense(3, 4, "relu"), glassnet.Dense(4, 3, "softmax")], seed=0),
+        "binary": glassnet.Network([glassnet.Dense(3, 2, "tanh"), glassnet.Dense(2, 1, "sigmoid")],
+                                   loss="binary_cross_entropy", seed=0),
+        "regression": glassnet.Network([glassnet.Dense(3, 2, "tanh"), glassnet.Dense(2, 2, "linear")],
+                                       loss="squared_error", seed=0),
+        "table": table,
+    }
+
+
+ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True)
+ODD_VALUES = st.one_of(st.none(), st.text(max_size=3), st.integers(-3, 3), st.just(b"ab"), st.just({}),
+                       st.just([[1.0, 2.0], [3.0]]), st.just([]), st.just(1.5))
+ODD_ARRAYS = hnp.arrays(
+    dtype=st.sampled_from(["float64", "float32", "float16", "int64", "int8", "uint8", "bool", "complex128", "<U3",
+                           "datetime64[s]"]).map(np.dtype),
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
+)
+CELLS = st.one_of(ANY_FLOAT, st.none(), st.text(max_size=2), st.booleans(), st.integers(-(10**20), 10**20))
+SPOILS = ("X values", "X shape", "X kind", "y", "y length", "sample_weight", "feature_names")
+
+
+@st.composite
+def evaluate_cases(draw):
+    """(network name, X, y, sample_weight, feature_names): arguments that fit the network, with up to three of
+    them spoiled (odd values, shapes, dtypes, kinds, lengths)."""
+    which = draw(st.sampled_from(["classifier", "binary", "regression", "table"]))
+    n = draw(st.integers(1, 6))
+    X = draw(hnp.arrays(np.float64, (n, 3), elements=st.floats(-10, 10)))
+    y = draw(hnp.arrays(np.int64, n, elements=st.integers(0, 1 if which in ("binary", "table") else 2)))
+    if which == "table":
+        X = {"a": X[:, 0], "b": X[:, 1].tolist(), "c": draw(st.lists(st.sampled_from(["r", "g"]), min_size=n,
+                                                                     max_size=n))}
+    elif which == "regression":
+        y = draw(hnp.arrays(np.float64, (n, 2), elements=st.floats(-10, 10)))
+    sample_weight = feature_names = None
+    m = n + draw(st.sampled_from([-1, 1, -n]))  # a wrong length, for what is spoiled by its length
+    spoiled = draw(st.lists(st.sampled_from(SPOILS), max_size=3, unique=True))
+    for spoil in sorted(spoiled, key=SPOILS.index):  # X's values, then its shape, then its kind
+        if spoil == "X values" and isinstance(X, dict):
+            column = draw(st.sampled_from(sorted(X)))
+            X[column] = list(X[column])
+            X[column][draw(st.integers(0, n - 1))] = draw(CELLS)
+        elif spoil == "X values":
+            X = X.astype(object) if draw(st.integers(0, 3)) == 0 else X
+            X[draw(st.integers(0, n - 1)), draw(st.integers(0, 2))] = draw(CELLS if X.dtype == object else ANY_FLOAT)
+        elif spoil == "X shape" and isinstance(X, dict):
+            for name in draw(st.lists(st.sampled_from(["a", "b", "c"]), max_size=2, unique=True)):
+                del X[name]
+            X[draw(st.sampled_from(["a", "c", "d", ""]))] = draw(st.lists(st.floats(-1, 1), max_size=n + 1))
+        elif spoil == "X shape":
+            X = draw(st.sampled_from([X[:, :2], X[:, :0], X[:0], X[0], X.reshape(1, n, 3), np.hstack([X, X])]))
+        elif spoil == "X kind":
+            how = draw(st.sampled_from(["dtype", "dtype", "container", "odd array", "lists", "odd value"]))
+            if how == "dtype" and not isinstance(X, dict):
+                dtype = draw(st.sampled_from(["float32", "float16", "int8", "uint8", "bool", "complex128", "object",
+                                              "<U4"]))
+                with np.errstate(all="ignore"), contextlib.suppress(ValueError, TypeError, OverflowError):
+                    X = X.astype(dtype)  # as far as the values cast: inf in float16, wrapped ints
+            elif how in ("dtype", "container"):
+                X = _dataframe(X) if isinstance(X, dict) else X.tolist()
+            else:
+                X = draw({"odd array": ODD_ARRAYS, "lists": ARRAYS, "odd value": ODD_VALUES}[how])
+        elif spoil == "y":
+            y = draw(st.one_of(
+                hnp.arrays(np.int64, n, elements=st.integers(-1, 4)),
+                hnp.arrays(np.float64, n, elements=ANY_FLOAT),
+                hnp.arrays(np.float64, (n, draw(st.integers(1, 3))), elements=ANY_FLOAT),
+                hnp.arrays(np.float64, (n, draw(st.integers(1, 3))), elements=st.floats(0, 1)),
+                st.lists(st.sampled_from(["r", "g", "0", "1"]), min_size=n, max_size=n),
+                st.sampled_from(["bool", "float16", "complex128", "object", "<U2"]).map(np.asarray(y).astype),
+                ODD_ARRAYS, ODD_VALUES))
+        elif spoil == "y length" and isinstance(y, np.ndarray) and y.ndim:
+            y = np.resize(y, (max(m, 0), *y.shape[1:]))
+        elif spoil == "sample_weight":
+            length = draw(st.sampled_from([n, n, m]))
+            sample_weight = draw(st.one_of(
+                hnp.arrays(np.float64, max(length, 0), elements=st.floats(0, 1e300)),
+                hnp.arrays(np.float64, max(length, 0), elements=ANY_FLOAT),
+                st.lists(st.integers(-1, 2), min_size=max(length, 0), max_size=max(length, 0)),
+                ODD_ARRAYS, ODD_VALUES))
+        else:
+            feature_names = draw(st.one_of(
+                st.just(["a", "b", "c"]), st.lists(st.sampled_from(["a", "b", "c", "d", "", "\n"]), max_size=4),
+                st.text(max_size=3), st.lists(st.integers(0, 3), max_size=3), st.just([None, 1.5, b"x"])))
+    return which, X, y, sample_weight, feature_names
+
+
+def _dataframe(columns):
+    """``columns`` as a pandas DataFrame when pandas is there and the columns are of one length, else as they are."""
+    try:
+        import pandas as pd
+    except ImportError:
+        return columns
+    if len({len(values) for values in columns.values()}) != 1:
+        return columns
+    return pd.DataFrame(columns)
+
+
+@FUZZ
+@given(case=evaluate_cases())
+def test_evaluate_returns_finite_scores_or_raises_value_or_type_errors(evaluate_nets, case):
+    which, X, y, sample_weight, feature_names = case
+    net = evaluate_nets[which]
+    with np.errstate(over="raise", divide="raise", invalid="raise"):  # a NumPy warning would be an error here
+        try:
+            scores = net.evaluate(X, y, sample_weight=sample_weight, feature_names=feature_names)
+        except (ValueError, TypeError) as exc:
+            assert "\n" not in str(exc), str(exc)
+            return
+    scores_of_task = {"loss", "r2", "mae", "rmse"} if which == "regression" else {"loss", "accuracy"}
+    assert set(scores) == {*scores_of_task, "n_samples"}
+    assert isinstance(scores["n_samples"], int) and scores["n_samples"] >= 1
+    # Known bug, excluded here by name until it is fixed: R² overflows to -inf where the targets' variance is
+    # tiny but not 0 (test_bug_evaluate_r2_is_finite in the report of issue 9, item 7). Nothing else may be
+    # non-finite, and r2 nothing but -inf.
+    checked = {key: value for key, value in scores.items() if not (key == "r2" and value == -np.inf)}
+    assert all(np.isfinite(value) for value in checked.values()), scores
+    assert scores["loss"] >= 0 and 0 <= scores.get("accuracy", 0) <= 1, scores
+
+
+# ------------------------------------------------------------------ tables: prepare and read_table
+TEXT_CELLS = st.sampled_from(["r", "g", "b", "r", "g", "b", "", " ", "NA", "?", "None", "x y", "1", "2.5", "-0",
+                              "1e999", "nan", "inf", "True", "é", "a,b", 'q"t', "\t", "3,5", "\x00", "r\x00", "=1+1"])
+COLUMN_NAMES = st.one_of(st.sampled_from(["a", "b", "c", "y", "id", "a", "b", "y", "", " ", "1", "a b", "é", "\n"]),
+                         st.integers(0, 2))
+CELL_KINDS = {
+    "numbers": st.floats(-100, 100),
+    "wide numbers": st.one_of(ANY_FLOAT, st.floats(-1e200, 1e200), st.integers(-(10**20), 10**20)),
+    "labels": st.integers(0, 2),
+    "text": TEXT_CELLS,
+    "booleans": st.booleans(),
+    "mixed": st.one_of(ANY_FLOAT, st.none(), TEXT_CELLS, st.booleans(), st.integers(-3, 3)),
+}
+TABLE_SPOILS = ("ragged", "one column", "few rows", "same names", "target", "task", "categorical", "numeric",
+                "ignore", "missing", "unknown", "test_split", "seed")
+
+
+@st.composite
+def table_cases(draw):
+    """(columns as (name, values) pairs, prepare's keyword arguments): 2 to 12 rows of 2 to 4 columns of
+    numbers, labels, text, booleans or a mix, some cells missing (None, NaN), odd names, and valid arguments;
+    then up to two of these spoiled (columns of other lengths, one column, no or one row, names repeated,
+    arguments of the wrong kind or value)."""
+    spoiled = draw(st.lists(st.sampled_from(TABLE_SPOILS), min_size=1, max_size=2, unique=True)) if draw(
+        st.booleans()) else []
+    n = draw(st.integers(0, 1) if "few rows" in spoiled else st.integers(2, 12))
+    k = 1 if "one column" in spoiled else draw(st.integers(2, 4))
+    names = draw(st.lists(COLUMN_NAMES, min_size=k, max_size=k, unique_by=None if "same names" in spoiled else str))
+    columns = []
+    for name in names:
+        cell = CELL_KINDS[draw(st.sampled_from([*CELL_KINDS, "numbers", "labels", "text"]))]
+        if draw(st.integers(0, 4)) == 0:
+            cell = st.one_of(cell, st.none(), st.just(math.nan))
+        length = draw(st.integers(0, 12)) if "ragged" in spoiled else n
+        columns.append((name, draw(st.lists(cell, min_size=length, max_size=length))))
+    names = sorted({str(name) for name, _ in columns})
+    some_names = st.lists(st.sampled_from(names), max_size=2, unique=True)
+    kwargs = {
+        "target": draw(st.one_of(st.none(), st.sampled_from(names), st.integers(0, len(names) - 1),
+                                 st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True))),
+        "task": draw(st.sampled_from(["auto", "auto", "classification", "regression"])),
+        "categorical": draw(st.one_of(st.none(), st.none(), some_names)),
+        "numeric": draw(st.one_of(st.none(), st.none(), some_names)),
+        "ignore": draw(st.one_of(st.just(()), st.just(()), st.just(()), some_names)),
+        "missing": draw(st.sampled_from(["mean", "median", "most_frequent", "drop", "error"])),
+        "unknown": draw(st.sampled_from(["ignore", "error"])),
+        "test_split": draw(st.sampled_from([0.2, 0.2, 0, 0, 0.5])),
+        "seed": draw(st.sampled_from([0, 1, 12345])),
+    }
+    odd_names = st.one_of(st.sampled_from(["zz", "", 0, -1, 7, None, 1.5, True, b"a"]), st.text(max_size=2))
+    wrong = {
+        "target": st.one_of(odd_names, st.lists(st.one_of(st.sampled_from(names), odd_names), max_size=3)),
+        "task": st.sampled_from(["Regression", "", None, 3, "auto "]),
+        "categorical": st.one_of(odd_names, st.lists(odd_names, min_size=1, max_size=2)),
+        "numeric": st.one_of(odd_names, st.lists(odd_names, min_size=1, max_size=2)),
+        "ignore": st.one_of(odd_names, st.lists(st.one_of(st.sampled_from(names), odd_names), max_size=3)),
+        "missing": st.sampled_from(["zero", "Mean", None, 0]),
+        "unknown": st.sampled_from(["warn", None, True]),
+        "test_split": st.sampled_from([1.0, -0.1, math.nan, math.inf, "0.2", None, 2, True]),
+        "seed": st.sampled_from([-1, 1.5, True, None, "0", 2**70]),
+    }
+    for spoil in spoiled:
+        if spoil in wrong:
+            kwargs[spoil] = draw(wrong[spoil])
+    return columns, kwargs
+
+
+def _as_table(columns, how):
+    """The generated columns as prepare takes them: a dict of lists or of arrays, or a DataFrame (whose
+    column names may repeat)."""
+    if how == "dataframe" and len({len(values) for _, values in columns}) == 1:
+        try:
+            import pandas as pd
+        except ImportError:
+            pass
+        else:
+            frame = pd.DataFrame({j: values for j, (_, values) in enumerate(columns)})
+            frame.columns = [name for name, _ in columns]
+            return frame
+    if how == "arrays":
+        return {name: np.array(values) for name, values in columns}
+    return dict(columns)
+
+
+def _check_prepared(prepared, names, ignore, scale):
+    """What a prepared table promises: consistent row counts, finite inputs of n_inputs columns, labels
+    within the classes or finite regression targets, one-line notes and warnings."""
+    n_train, n_test = len(prepared.train_rows), len(prepared.test_rows)
+    assert n_train >= 1 and not set(prepared.train_rows) & set(prepared.test_rows)
+    assert prepared.X_train.n_rows == n_train == len(prepared.y_train)
+    assert prepared.X_test.n_rows == n_test == len(prepared.y_test)
+    assert prepared.X_train.names == prepared.X_test.names == prepared.columns.names
+    assert not set(prepared.columns.names) & set(prepared.task.targets)
+    # Every column of the table (``names``) is a feature, a target or ignored. Dict keys that differ but print
+    # alike (1 and "1") are one name here: that such keys silently merge into one column is
+    # test_bug_dict_keys_that_print_alike_are_refused in the report of issue 9, item 7.
+    ignored = {c if isinstance(c, str) and c in names else names[int(c)] for c in ignore or ()}
+    parts = (set(prepared.columns.names), set(prepared.task.targets), ignored)
+    assert set().union(*parts) == set(names) and sum(map(len, parts)) == len(names), (parts, names)
+    for X, n_rows in ((prepared.X_train, n_train), (prepared.X_test, n_test)):
+        if n_rows:
+            encoded = prepared.columns.transform(X)
+            assert encoded.shape == (n_rows, prepared.n_inputs) and np.all(np.isfinite(encoded))
+    if prepared.task.kind == "classification":
+        assert prepared.n_outputs >= 2 and len(prepared.task.targets) == 1
+        for y in (prepared.y_train, prepared.y_test):
+            assert y.dtype.kind == "i" and np.all((y >= 0) & (y < prepared.n_outputs))
+    else:
+        for y in (prepared.y_train, prepared.y_test):
+            assert y.shape[1:] == (len(prepared.task.targets),) and np.all(np.isfinite(y))
+    # Known bug, excluded here by name until it is fixed: Standardize and MinMax divide by a spread that
+    # underflows, so a column of tiny but nonzero spread (such as [0, 0, 1e-200]) scales to inf or NaN
+    # (test_bug_scaling_a_column_of_tiny_spread_gives_finite_numbers in the report of issue 9, item 7). Such
+    # columns (rashid: all columns, when the largest value is that tiny) are left out of the checks below.
+    encoded = prepared.columns.transform(prepared.X_train)
+    spread = encoded.max(axis=0) - encoded.min(axis=0)
+    checked = ~((spread > 0) & (spread < 1e-150))
+    if scale == "rashid" and 0 < encoded.max() < 1e-150:
+        checked[:] = False
+    with np.errstate(all="ignore" if not checked.all() else "raise", under="ignore"):
+        try:  # rashid refuses negative inputs and all-zero ones
+            scaled = prepared.preprocessing(scale).transform(prepared.X_train)
+        except (ValueError, TypeError) as exc:
+            assert "\n" not in str(exc), str(exc)
+        else:
+            assert scaled.shape == (n_train, prepared.n_inputs) and np.all(np.isfinite(scaled[:, checked]))
+    for line in (*prepared.notes, *prepared.warnings):
+        assert isinstance(line, str) and "\n" not in line, line
+
+
+@FUZZ
+@given(case=table_cases(), how=st.sampled_from(["dict", "dict", "arrays", "dataframe"]),
+       scale=st.sampled_from(["standardize", "minmax", "rashid", "none"]))
+def test_prepare_gives_consistent_finite_arrays_or_raises_value_or_type_errors(case, how, scale):
+    columns, kwargs = case
+    prepared = _prepared_or_refused(_as_table(columns, how), kwargs)
+    if prepared is not None:
+        _check_prepared(prepared, list(dict.fromkeys(str(name) for name, _ in columns)), kwargs["ignore"], scale)
+
+
+def _prepared_or_refused(table, kwargs):
+    """``prepare(table, **kwargs)``, or None once it has raised a ValueError or TypeError of one line (or one of
+    the KNOWN_BUGS); NumPy warnings are errors here."""
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        try:
+            return tables.prepare(table, **kwargs)
+        except (ValueError, TypeError) as exc:
+            assert "\n" not in str(exc), str(exc)
+        except (IndexError, FloatingPointError) as exc:
+            if _known_bug(exc) is None:
+                raise
+            hypothesis.event(f"known bug: {_known_bug(exc)}")
+    return None
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+@FUZZ
+@given(case=table_cases(), delimiter=st.sampled_from([",", ",", ";", "\t", "|"]), header=st.booleans(),
+       read_delimiter=st.sampled_from([None] * 6 + ["given"] * 2 + [",", ";", "", "ab", '"', 5]),
+       read_header=st.sampled_from(["auto"] * 6 + [True, False, "yes"]),
+       scale=st.sampled_from(["standardize", "minmax", "rashid", "none"]))
+def test_read_table_then_prepare_give_consistent_finite_arrays_or_raise_value_or_type_errors(
+        tmp_path, case, delimiter, header, read_delimiter, read_header, scale):
+    columns, kwargs = case
+    path = tmp_path / "table.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, delimiter=delimiter)
+        if header:
+            writer.writerow([str(name) for name, _ in columns])
+        for i in range(max(len(values) for _, values in columns)):
+            writer.writerow([_csv_cell(values[i]) if i < len(values) else "" for _, values in columns])
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        try:
+            frame = tables.read_table(path, delimiter=delimiter if read_delimiter == "given" else read_delimiter,
+                                      header=read_header)
+        except (ValueError, TypeError) as exc:
+            assert "\n" not in str(exc), str(exc)
+            return
+        assert frame.names and all(len(frame[name]) == frame.n_rows for name in frame.names)
+    prepared = _prepared_or_refused(frame, kwargs)
+    if prepared is not None:
+        _check_prepared(prepared, frame.names, kwargs["ignore"], scale)
