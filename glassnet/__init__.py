@@ -19,10 +19,11 @@ The public API::
     datasets, metrics, models         bundled and generated data sets; scores; ready-made networks
     plots, experiments, tutorials     loaded on first use (plots brings matplotlib)
     trace_step, Trace                 every matrix of one training step
+    report                            a step worked out, a network, a history as text, Markdown or HTML
     format_matrix                     aligned text rendering of a matrix
 """
 
-from glassnet import data, datasets, io, metrics, models, preprocessing, tables, training
+from glassnet import data, datasets, io, metrics, models, preprocessing, report, tables, training
 from glassnet.activations import ACTIVATIONS
 from glassnet.callbacks import EarlyStopping, StopTraining
 from glassnet.checkpoint import CheckpointError, TrainingInterrupted
@@ -95,6 +96,7 @@ __all__ = [
     "numerical_gradients",
     "plots",
     "preprocessing",
+    "report",
     "resume",
     "tables",
     "trace_step",

@@ -650,6 +650,145 @@ def cmd_inspect(args):
         print(f"checkpoint: {state} (the weights are those of the moment it was written)")
 
 
+MAX_EXPLAIN_ROWS = 1000  # a worked step is for reading: its matrices have one row per sample
+
+
+def _row_slices(text):
+    """``--rows 0:4`` or ``0,5,9`` or ``0:2,10:12``: 0-based ``(start, stop)`` ranges, ``stop`` excluded (as in
+    Python); ``10:`` runs to the end of the data (``stop`` None)."""
+    ranges = []
+    for part in text.split(","):
+        first, colon, last = part.strip().partition(":")
+        if not (first.isdigit() or (colon and not first)) or (last and not last.isdigit()):
+            raise argparse.ArgumentTypeError(f"expected 0-based rows such as 0:4 (rows 0 to 3), 0,5,9 or 0:2,10:12, "
+                                             f"got {text!r}")
+        start = int(first or 0)
+        stop = (int(last) if last else None) if colon else start + 1
+        if stop is not None and stop <= start:
+            raise argparse.ArgumentTypeError(f"the range {part.strip()!r} holds no row: its end is excluded, as in "
+                                             "Python, so 0:4 means rows 0, 1, 2 and 3")
+        ranges.append((start, stop))
+    return ranges
+
+
+def _explain_rows(args, n, source):
+    """The row numbers ``--rows`` picks among ``n`` rows of ``source``, checked."""
+    ranges = args.rows or [(0, min(4, n))]
+    rows = [r for start, stop in ranges for r in range(start, n if stop is None else stop)]
+    outside = [r for r in rows if r >= n]
+    if outside or not rows:
+        raise UsageError(f"--rows: row {outside[0] if outside else ranges[0][0]} is out of range; {source} has "
+                         + (f"rows 0-{n - 1}" if n else "no rows"))
+    if len(rows) > MAX_EXPLAIN_ROWS:
+        raise UsageError(f"--rows picks {len(rows):,} rows; a worked step shows at most {MAX_EXPLAIN_ROWS:,}, "
+                         "one row of every matrix per sample: pick fewer, such as 0:4")
+    return rows
+
+
+def _explain_data(args, net):
+    """``(X, y, what)``: the raw rows ``--rows`` picks from ``--data``, their targets, and where they came from."""
+    columns = _table_step(net)
+    if columns is not None:  # trained on a CSV file: its columns by name, its target
+        from glassnet import tables
+
+        if not _is_table(args.data):
+            raise UsageError(f"this model was trained on a CSV file ({net.notes.get('data', 'a table')}); give --data "
+                             "a CSV file with the same columns")
+        frame = _read_table(args.data, args.delimiter)
+        rows = _explain_rows(args, frame.n_rows, args.data)
+        part = frame.take(np.array(rows))
+        X, y, _ = tables.rows_to_score(net, part, all_rows=True, target=_names(args.target, "--target"),
+                                       say=tables.cli_words)
+        if len(y) < len(rows):
+            raise UsageError(f"--rows picks rows of {args.data} whose target is missing; pick others")
+        what = f"CSV file {args.data}"
+    elif _is_table(args.data):
+        from glassnet import data
+
+        if net.is_regression:
+            raise UsageError(f"{args.model} is a regression model not trained on a CSV file; explain reads its targets "
+                             "from the CSV file it was trained on")
+        table = data.load_csv(args.data, target=_column(args.target), ignore=_columns(args.ignore),
+                              delimiter=args.delimiter or ",")
+        rows = _explain_rows(args, len(table.X), args.data)
+        X, y = table.X[rows], _labels_for_model(table.y[rows], table.class_names, net.class_names, args.data)
+        what = f"CSV file {args.data}"
+    else:
+        if args.target is not None or args.ignore or args.delimiter:
+            raise UsageError("--target, --ignore and --delimiter apply to CSV files only")
+        trained_on = net.notes if net.notes.get("data") == args.data else {}
+        seed = trained_on.get("seed", 0)
+        if args.data in BUILTIN_DATA:  # rows as 'glassnet datasets export' numbers them
+            X_all, labels, _ = builtin_table(args.data, seed=seed)
+            index = {str(name): k for k, name in enumerate(net.class_names or range(net.n_out))}
+            rows = _explain_rows(args, len(X_all), args.data)
+            unknown = sorted({str(labels[r]) for r in rows} - set(index))
+            if unknown:
+                raise UsageError(f"{args.data} has class labels the model does not know: {unknown}; it knows "
+                                 f"{list(index)}")
+            X, y = X_all[rows], np.array([index[str(labels[r])] for r in rows])
+            what = f"the built-in set {args.data}" + (f" (generated with seed {seed})" if args.data.startswith(
+                "stairs") else "")
+        else:  # a folder of MNIST files: the training rows
+            dataset = load_dataset(args.data, seed=seed)
+            rows = _explain_rows(args, len(dataset.X_train), args.data)
+            X = dataset.X_train[rows]
+            y = _labels_for_model(dataset.y_train[rows], dataset.class_names, net.class_names, args.data)
+            what = f"the training files of {dataset.source}"
+    return X, y, f"{_rows_text(rows)} of {what}"
+
+
+def _rows_text(rows):
+    """``rows 0-3`` or ``rows 0, 5, 9``: row numbers as people read them, runs joined."""
+    runs, start = [], rows[0]
+    for a, b in zip(rows, rows[1:] + [None]):
+        if b != a + 1:
+            runs.append(str(start) if start == a else f"{start}-{a}")
+            start = b
+    return ("row " if len(rows) == 1 else "rows ") + ", ".join(runs)
+
+
+def cmd_explain(args):
+    import copy
+
+    from glassnet import report
+    from glassnet.io import load
+
+    if args.out:
+        _check_output("--out", args.out)
+    net = load(args.model)
+    X_raw, y, what = _explain_data(args, net)
+    step_net = copy.deepcopy(net)  # the step changes the copy's weights, never the model or its file
+    step_net.cast(np.float64)
+    X = step_net.prepare_X(X_raw)  # the inputs the network sees: after the model's preprocessing
+    trace = glassnet.trace_step(step_net, X, y, lr=args.lr)
+    steps = [step.name for step in getattr(net.preprocessing, "steps", [net.preprocessing]) if step is not None]
+    targets = (f"one-hot rows of the classes {', '.join(_shown(n) for n in net.class_names)}" if net.class_names
+               and not net.is_regression else "the target values" if net.is_regression else "one-hot class rows")
+    sizes = [net.n_in] + [layer.n_out for layer in net.layers]
+    acts = ", ".join(dict.fromkeys(layer.activation.name for layer in net.layers))
+    intro = [
+        f"Model {args.model}: a {'-'.join(map(str, sizes))} network ({acts}), loss {net.loss.name}. The data: "
+        f"{what}.",
+        ("X holds these rows after the model's preprocessing (" + ", then ".join(steps) + "): the inputs the "
+         "network sees." if steps else "X holds these rows as they are: the model has no preprocessing.")
+        + f" Y holds their targets: {targets}.",
+        f"One step of plain gradient descent with learning rate {args.lr:g}, computed in float64 on a copy of the "
+        "network; the model file is not changed.",
+        "Notation: " + ("the stairs tutorial's augmented one: a column of ones in front of each layer's input and the "
+                        "bias as the top row of W, so Z = X W." if args.notation == "augmented" else
+                        "Z = X W + b, each row of X one sample (--notation augmented folds the bias into W)."),
+    ]
+    doc = report.step_report(trace, args.notation, args.decimals, title=f"One training step of {args.model}",
+                             intro=intro)
+    text = doc.render(args.format, width=text_width() if args.format == "text" else None)
+    if args.out:
+        write_atomically(args.out, text.encode())
+        print(f"wrote the worked step ({args.format}, {len(X)} rows) to {args.out}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
 def cmd_experiment(args):
     from glassnet import experiments
 
@@ -689,9 +828,13 @@ def cmd_tutorial(args):
         raise UsageError(f"{flags}: options of the rashid tutorial only")
     if bool(args.train) != bool(args.test):
         raise UsageError("give both --train PATH and --test PATH (MNIST CSV files)")
+    if args.json and args.format != "text":
+        raise UsageError("--json and --format are alternatives: give one of them")
     result = tutorials.run(args.name, trace=args.trace, **options)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
+    elif args.format != "text":
+        sys.stdout.write(result.markup(args.format))
     else:
         print(result.text(width=text_width()))
 
@@ -873,6 +1016,7 @@ SUMMARIES = {
     "evaluate": "a model's accuracy, per-class scores and confusion matrix",
     "predict": "predict the class of every row of a CSV file of raw features",
     "inspect": "a model file's layers, preprocessing and training summary",
+    "explain": "one training step on a few rows, every formula with its numbers",
     "datasets": "list the built-in data sets, or export one as a CSV file",
     "datasets list": "name, size and description of each built-in data set",
     "datasets export": "write a built-in data set to a CSV file with a header row",
@@ -914,6 +1058,9 @@ def build_parser():
     p.add_argument("name", choices=sorted(tutorials.TUTORIALS), help="which tutorial (listed below)")
     p.add_argument("--trace", action="store_true", help="print every matrix of every step")
     p.add_argument("--json", action="store_true", help="machine-readable results instead of text")
+    p.add_argument("--format", default="text", choices=["text", "markdown", "html"],
+                   help="text; Markdown with LaTeX matrices (GitHub, Jupyter); or one self-contained HTML page with "
+                        "MathML; with --trace every formula of each traced step with its numbers (default: text)")
     p.add_argument("--train", metavar="PATH", help="rashid only: MNIST training data in CSV form "
                    "(default: scikit-learn's digits)")
     p.add_argument("--test", metavar="PATH", help="rashid only: MNIST test data in CSV form "
@@ -1034,6 +1181,30 @@ def build_parser():
     p.add_argument("model", help="a model file written by glassnet")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_inspect)
+
+    p = _command(sub, "explain")
+    p.add_argument("model", help="a model file written by glassnet")
+    p.add_argument("--data", required=True, help=data_help)
+    p.add_argument("--rows", type=_row_slices, metavar="ROWS",
+                   help="0-based rows of --data to take the step on: START:STOP (STOP excluded, as in Python) or "
+                        "a list such as 0,5,9; a CSV file's data rows, a built-in set's rows as 'glassnet datasets "
+                        "export' writes them, an MNIST folder's training rows (default: 0:4)")
+    p.add_argument("--format", default="text", choices=["text", "markdown", "html"],
+                   help="text; Markdown with LaTeX matrices (GitHub, Jupyter); or one self-contained HTML page with "
+                        "MathML, which opens offline (default: text)")
+    p.add_argument("--notation", default="standard", choices=["standard", "augmented"],
+                   help="standard: Z = X W + b; augmented: the stairs tutorial's, a ones column in each layer's "
+                        "input and the bias as the top row of W (default: standard)")
+    p.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate of the step (default: 0.1)")
+    p.add_argument("--decimals", type=_natural_int, default=5, metavar="N",
+                   help="decimals of every number shown (default: 5)")
+    p.add_argument("--target", metavar="COL", help="CSV only: the target column (default: the one train used, "
+                   "or the last)")
+    p.add_argument("--ignore", metavar="COLS",
+                   help="CSV only, models trained on arrays: comma-separated columns that are not features")
+    p.add_argument("--delimiter", type=_delimiter, metavar="CHAR", help="the cell delimiter (default: detected)")
+    p.add_argument("--out", metavar="FILE", help="file to write (default: standard output)")
+    p.set_defaults(run=cmd_explain)
 
     p = _command(sub, "datasets")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)

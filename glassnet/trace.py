@@ -26,19 +26,30 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.checks import choice
-from glassnet.optimizers import optimizer_or_lr
+from glassnet.optimizers import SGD, optimizer_or_lr
 from glassnet.render import format_matrix, format_number
 
 
 class Trace:
-    """The named matrices of one training step (see the module docstring)."""
+    """The named matrices of one training step (see the module docstring).
 
-    def __init__(self, entries: dict, n_layers: int, bias: list, loss_name: str, fused: bool):
+    Besides ``entries``: ``n_layers``, ``bias`` (whether each layer has one),
+    ``loss_name``, ``fused`` (the loss handed the output layer its dZ),
+    ``activations`` (each layer's activation name), ``optimizer`` (the repr of
+    the optimizer that took the step) and ``lr``, the learning rate when the step
+    was plain gradient descent ``W_new = W - lr * dW`` (None for any other rule).
+    """
+
+    def __init__(self, entries: dict, n_layers: int, bias: list, loss_name: str, fused: bool, activations=None,
+                 optimizer=None, lr=None):
         self.entries = entries
         self.n_layers = n_layers
         self.bias = bias
         self.loss_name = loss_name
         self.fused = fused
+        self.activations = activations
+        self.optimizer = optimizer
+        self.lr = lr
 
     def __getitem__(self, name):
         return self.entries[name]
@@ -54,7 +65,9 @@ class Trace:
         """The same step in the augmented notation (ones column, bias row on top of W).
 
         Keys: ``X{l}`` (input of layer l with a ones column), ``W{l}``,
-        ``W{l}_new`` and ``dW{l}`` (bias row on top), ``Z{l}``, ``dZ{l}``, ``Yhat``.
+        ``W{l}_new`` and ``dW{l}`` (bias row on top), ``Z{l}``, ``dZ{l}``, ``Yhat``,
+        and for every layer after the first that has a bias ``dX{l} = dZ{l} @ W{l}.T``:
+        its first column belongs to the constant 1, the others are ``dA{l-1}``.
         Layers without bias get no ones column.
         """
         e, out = self.entries, {}
@@ -67,6 +80,8 @@ class Trace:
                 out[w_key] = np.vstack([e[b_key], e[w_key]]) if has_b else e[w_key]
             out[f"Z{l}"] = e[f"Z{l}"]
             out[f"dZ{l}"] = e[f"dZ{l}"]
+            if has_b and l > 1:
+                out[f"dX{l}"] = e[f"dZ{l}"] @ out[f"W{l}"].T
         out["Yhat"] = e[f"A{self.n_layers}"]
         return out
 
@@ -150,6 +165,16 @@ class Trace:
         source = self.entries if notation == "standard" else self.augmented()
         return {k: np.asarray(v).tolist() for k, v in source.items()}
 
+    def _repr_html_(self):  # Jupyter: every matrix and formula, in MathML
+        from glassnet.report import trace_html
+
+        return trace_html(self)
+
+    def _repr_markdown_(self):  # the same in LaTeX, for front ends that render Markdown only
+        from glassnet.report import trace_markdown
+
+        return trace_markdown(self)
+
     def __repr__(self):
         return f"Trace(layers={self.n_layers}, loss={self.entries['loss']:.5f}, entries={len(self.entries)})"
 
@@ -190,4 +215,6 @@ def trace_step(net, X, y, optimizer=None, lr=None) -> Trace:
         if layer.bias:
             e[f"b{l}_new"] = layer.b.copy()
     fused = net.layers[-1].dA is None
-    return Trace(e, len(net.layers), [layer.bias for layer in net.layers], net.loss.name, fused)
+    plain = isinstance(optimizer, SGD) and optimizer.momentum == 0 and optimizer.weight_decay == 0
+    return Trace(e, len(net.layers), [layer.bias for layer in net.layers], net.loss.name, fused,
+                 [layer.activation.name for layer in net.layers], repr(optimizer), optimizer.lr if plain else None)

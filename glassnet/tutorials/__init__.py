@@ -5,8 +5,11 @@ result holds text sections for people, ``data`` for machines (matrices under
 the tutorial's own symbols) and the tutorial's errata.
 
 A section is a list of parts: explanatory text is marked as ``Prose`` and is
-wrapped to the reader's width by ``TutorialResult.text(width)``; every other
-part (a matrix, a table, a formula, a trace) is printed as it is.
+wrapped to the reader's width by ``TutorialResult.text(width)``; named matrices
+are ``Matrices`` and a traced training step is a ``Step``; every other part (a
+table, a formula) is printed as it is. ``TutorialResult.markup("markdown")`` and
+``markup("html")`` write the same sections as a document (``glassnet.report``):
+matrices typeset, and every formula of a ``Step`` with its numbers.
 """
 
 from __future__ import annotations
@@ -57,6 +60,31 @@ def wrap(text, width=None, indent=None) -> list:
     return out
 
 
+@dataclass(frozen=True)
+class Matrices:
+    """Named matrices, printed as ``glassnet.format_matrix`` aligns them (typeset in Markdown and HTML)."""
+
+    items: dict
+    decimals: int = 5
+
+    def lines(self, width=None) -> list:
+        import glassnet
+
+        return "\n\n".join(glassnet.format_matrix(v, k, self.decimals) for k, v in self.items.items()).split("\n")
+
+
+@dataclass(frozen=True)
+class Step:
+    """A traced training step: ``trace.render(notation)`` in text; in Markdown and HTML every matrix and every
+    formula with its numbers (``glassnet.report``)."""
+
+    trace: object
+    notation: str = "standard"
+
+    def lines(self, width=None) -> list:
+        return self.trace.render(self.notation).split("\n")
+
+
 @dataclass
 class Erratum:
     """One place where a tutorial is wrong or inconsistent, and what glassnet does."""
@@ -103,12 +131,39 @@ class TutorialResult:
         for heading, parts in self.sections:
             out += ["", *wrap(f"-- {heading} --", width, indent="   ")]
             for part in parts:
-                out += part.lines(width) if isinstance(part, Prose) else [part]
+                out += [part] if isinstance(part, str) else part.lines(width)
         out += ["", "-- Errata --"]
         for i, e in enumerate(self.errata, 1):
             out += wrap(f"{i}. {e.where}: {e.says}", width, indent="   ")
             out += wrap(f"   glassnet: {e.fix}", width, indent=" " * len("   glassnet: "))
         return "\n".join(out)
+
+    def markup(self, format="markdown") -> str:
+        """The whole tutorial as a ``"markdown"`` or ``"html"`` document (``glassnet.markup``): matrices typeset,
+        every formula of each ``Step`` with its numbers; ``"text"`` is ``text()``."""
+        import glassnet
+
+        if format == "text":
+            return self.text()
+        doc = glassnet.report.Document(self.title)
+        if self.source:
+            doc.para(f"Rebuilt with glassnet from {self.source}.")
+        for heading, parts in self.sections:
+            doc.heading(heading)
+            for part in parts:
+                if isinstance(part, Prose):
+                    for line in part.text.split("\n"):
+                        doc.para(line)
+                elif isinstance(part, Matrices):
+                    for name, value in part.items.items():
+                        doc.matrix(name, value, part.decimals)
+                elif isinstance(part, Step):
+                    glassnet.report.add_step(doc, part.trace, part.notation, level=3)
+                elif part:
+                    doc.pre(part)
+        doc.heading("Errata")
+        doc.numbered(f"{e.where}: {e.says}; glassnet: {e.fix}" for e in self.errata)
+        return doc.render(format)
 
     def as_dict(self) -> dict:
         return {

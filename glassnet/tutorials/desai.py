@@ -11,7 +11,7 @@ import numpy as np
 import glassnet
 from glassnet import datasets
 from glassnet.checks import positive_number
-from glassnet.tutorials import Erratum, Prose, TutorialResult
+from glassnet.tutorials import Erratum, Prose, Step, TutorialResult
 
 STATED_ALPHA = 0.01  # the tutorial's learning rate, applied to a summed gradient
 BATCH = 4
@@ -133,9 +133,9 @@ def run(trace=False, seed=0, lr=4 * STATED_ALPHA, iterations=ITERATIONS) -> Tuto
     result.data.update(glossary=GLOSSARY, seed=seed, iterations=iterations, batch_size=BATCH, **log,
                        stated_alpha_run=literal, repeated_rows=overlaps)
     if trace:
-        result.add("Trace of iteration 1 (standard notation)", first_step.render("standard"))
+        result.add("Trace of iteration 1 (standard notation)", Step(first_step, "standard"))
         result.add("Trace of iteration 1 (augmented notation: bias as the top row of W)",
-                   first_step.render("augmented"))
+                   Step(first_step, "augmented"))
         result.data["trace"] = {"standard": first_step.as_dict("standard"),
                                 "augmented": first_step.as_dict("augmented")}
     result.errata = _errata(overlaps)

@@ -19,7 +19,7 @@ from glassnet.checks import positive_number
 from glassnet.data import mnist
 from glassnet.models import rashid_network
 from glassnet.preprocessing import RashidScale, rashid_targets
-from glassnet.tutorials import Erratum, Prose, TutorialResult
+from glassnet.tutorials import Erratum, Prose, Step, TutorialResult
 
 fm = glassnet.format_matrix
 fn = glassnet.format_number
@@ -268,7 +268,7 @@ def _weight_update(trace):
               f"{np.linalg.norm(dW_ih) / np.linalg.norm(dW1):.1f} times as large."),
     ]
     if trace:
-        parts += ["", Prose("Full trace of the glassnet step:"), tr.render()]
+        parts += ["", Prose("Full trace of the glassnet step:"), Step(tr)]
     data = {
         "T": T5[0].tolist(), "lr": LR5, "E": E_o[:, 0].tolist(),
         "dW_hidden_output_rashid": dW_ho.tolist(), "dW_hidden_output_glassnet": dW2.T.tolist(),

@@ -19,7 +19,7 @@ import numpy as np
 
 import glassnet
 from glassnet.metrics import classes
-from glassnet.tutorials import Erratum, Prose, TutorialResult
+from glassnet.tutorials import Erratum, Prose, Step, TutorialResult
 
 fm = glassnet.format_matrix
 fn = glassnet.format_number
@@ -166,7 +166,7 @@ def run(trace=False) -> TutorialResult:
             if trace or len(steps) == 1:
                 result.add(head + ", in Sandhu's notation", _render_sandhu(v))
             if trace:
-                result.add(head + ", glassnet's trace", tr.render())
+                result.add(head + ", glassnet's trace", Step(tr))
             summary.append(
                 f"{head}: A3 = {fn(v['A3'][0, 0], 4)}, L = {fn(v['L'], 4)}\n"
                 f"  new W3 = {fm(v['W3_new'])}  new b3 = {fm(v['b3_new'][0])}"

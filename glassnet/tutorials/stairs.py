@@ -14,7 +14,7 @@ import numpy as np
 import glassnet
 from glassnet import datasets
 from glassnet.checks import positive_number
-from glassnet.tutorials import Erratum, Prose, TutorialResult
+from glassnet.tutorials import Erratum, Matrices, Prose, Step, TutorialResult
 
 # Pixels p1 p2 (top row) p3 p4 (bottom row); the tutorial's scale is 0 = white, 255 = black.
 IMAGES = np.array([[252, 4, 155, 175], [175, 10, 186, 200], [82, 131, 230, 100], [115, 138, 80, 88]], dtype=float)
@@ -56,10 +56,6 @@ def worked_example():
     return _network(W1, W2), IMAGES.copy(), Y.copy()
 
 
-def _matrices(M, decimals=5):
-    return "\n\n".join(glassnet.format_matrix(value, name, decimals) for name, value in M.items())
-
-
 def _lists(M):
     return {name: np.asarray(value).tolist() for name, value in M.items()}
 
@@ -72,7 +68,7 @@ def _worked_step(result, trace):
     forward = {"Z1": aug["Z1"], "X2": aug["X2"], "Z2": aug["Z2"], "Yhat": aug["Yhat"]}
     result.add("Forward pass",
                Prose("Z1 = X1 @ W1, X2 = [1 | sigmoid(Z1)], Z2 = X2 @ W2, Yhat = softmax(Z2) row by row."), "",
-               _matrices(forward))
+               Matrices(forward))
 
     CE = t["loss_i"]
     rows = ["image  p1   p2   p3   p4   stairs  Yhat_stairs  Yhat_else  CE_i"]
@@ -91,9 +87,9 @@ def _worked_step(result, trace):
                "nabla_Z2 = (Yhat - Y) / N, nabla_X2 = nabla_Z2 @ W2.T,\n"
                "nabla_Z1 = nabla_X2[:, 1:] * X2[:, 1:] * (1 - X2[:, 1:])  (element by element),\n"
                "nabla_W2 = X2.T @ nabla_Z2, nabla_W1 = X1.T @ nabla_Z1.",
-               Prose("The first column of nabla_X2 belongs to the constant 1 and is not used."), "", _matrices(nabla))
+               Prose("The first column of nabla_X2 belongs to the constant 1 and is not used."), "", Matrices(nabla))
     result.add(f"Update with stepsize {STEPSIZE}",
-               Prose(f"W <- W - {STEPSIZE} * nabla_W (top rows are the biases)."), "", _matrices(update), "",
+               Prose(f"W <- W - {STEPSIZE} * nabla_W (top rows are the biases)."), "", Matrices(update), "",
                Prose(f"CE on the four images after the step: {ce_after:.5f} (before: {t['loss']:.5f})"))
 
     # The tutorial's boxed formulas drop the 1/N: they are the gradient of the sum of CE_i.
@@ -105,7 +101,7 @@ def _worked_step(result, trace):
     result.add("The tutorial's boxed formulas, followed literally (erratum 2)",
                Prose(f"The tutorial's nabla_Z2 = Yhat - Y has no 1/N: its formulas give the gradient of the SUM of "
                      f"CE_i, N = {N} times the ones above.\nIts step with stepsize {STEPSIZE} gives:"), "",
-               _matrices({"nabla_W2 (sum)": summed["nabla_W2"], "nabla_W1 (sum)": summed["nabla_W1"],
+               Matrices({"nabla_W2 (sum)": summed["nabla_W2"], "nabla_W1 (sum)": summed["nabla_W1"],
                           "W1 (sum step)": summed_update["W1"], "W2 (sum step)": summed_update["W2"],
                           "Z1 (after sum step)": Z1_after_sum}), "",
                Prose(f"CE after this step: {ce_after_sum:.5f} (before: {t['loss']:.5f}; "
@@ -122,8 +118,8 @@ def _worked_step(result, trace):
                      "mean_CE_after": ce_after_sum},
     )
     if trace:
-        result.add("Full trace (augmented notation)", t.render("augmented"))
-        result.add("Full trace (standard notation: Z = X @ W + b)", t.render("standard"))
+        result.add("Full trace (augmented notation)", Step(t, "augmented"))
+        result.add("Full trace (standard notation: Z = X @ W + b)", Step(t, "standard"))
         result.data["trace"] = {"augmented": t.as_dict("augmented"), "standard": t.as_dict("standard")}
 
 
@@ -191,7 +187,7 @@ def run(trace=False, seed=0, epochs=3000, lr=2.0) -> TutorialResult:
     result.add("The four images, their targets and the starting weights",
                Prose("Each row of X1 is one image (p1 p2 on top, p3 p4 below; 0 white, 255 black) after a 1 for "
                      "the bias. Y column 0 is stairs, column 1 something else."), "",
-               _matrices({"X1": np.hstack([np.ones((4, 1)), IMAGES]), "Y": Y, "W1": W1, "W2": W2}))
+               Matrices({"X1": np.hstack([np.ones((4, 1)), IMAGES]), "Y": Y, "W1": W1, "W2": W2}))
     _worked_step(result, trace)
     _training(result, seed, epochs, lr)
     result.errata = _errata(result.data)
