@@ -65,6 +65,11 @@ class History:
         info = {k: getattr(self, k) for k in ("best_epoch", "restart", "restart_scores", "restart_seeds")}
         return {k: v for k, v in info.items() if v is not None and v != []}
 
+    def _repr_html_(self):  # Jupyter: the per-epoch numbers as a table (glassnet.report)
+        from glassnet.report import history_html
+
+        return history_html(self)
+
     def __repr__(self):
         last = {k: round(v[-1], 5) for k, v in self.as_dict().items()}
         extra = "".join(f", {k}={v}" for k, v in self.run_info().items() if k in ("best_epoch", "restart"))

@@ -185,6 +185,9 @@ def build(path, document, tensors) -> Network:
             net.preprocessing = preprocessing_from_config(document["preprocessing"], arrays)
         except (ValueError, TypeError, KeyError) as exc:
             raise damaged(path, f"bad preprocessing: {exc}") from exc
+        for step in getattr(net.preprocessing, "steps", [net.preprocessing]):
+            if getattr(step, "takes_tables", False) and step.n_outputs_ is None:  # saved fitted, always
+                raise damaged(path, f"its {step.name!r} preprocessing step holds no fitted columns")
         width = net.preprocessing.n_outputs_
         if width is not None and width != net.n_in:
             raise damaged(path, f"its preprocessing makes {width} columns but the network has {net.n_in} inputs")

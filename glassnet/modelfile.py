@@ -245,7 +245,7 @@ def read(path):
             tensors = {name: np.array(f.get_tensor(name)) for name in f.keys()}
     except SafetensorError as exc:
         raise ModelFileError(
-            f"{path} is not a glassnet model file: it is not a valid safetensors file ({exc}); "
+            f"{path} is not a glassnet model file: it is not a valid safetensors file ({_printable(exc)}); "
             "it may be truncated or corrupted"
         ) from exc
     except TypeError as exc:  # a tensor dtype NumPy lacks, such as bfloat16
@@ -308,7 +308,14 @@ def read(path):
 
 
 def damaged(path, reason) -> ModelFileError:
-    return ModelFileError(f"{path} is a damaged glassnet model file: {reason}")
+    # the reason may quote text from the file (safetensors quotes a bad dtype as it is): one line, escaped
+    return ModelFileError(f"{path} is a damaged glassnet model file: {_printable(reason)}")
+
+
+def _printable(reason) -> str:
+    """``str(reason)`` on one line: newlines and other control characters escaped."""
+    text = str(reason)
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 def _reject_constant(name):

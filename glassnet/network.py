@@ -59,9 +59,7 @@ class Network:
                 raise ValueError(f"layers[{i}] is the same Dense object as layers[{first}]; make a new Dense for each")
         for i, (a, b) in enumerate(zip(layers, layers[1:])):
             if a.n_out != b.n_in:
-                raise ValueError(
-                    f"layers[{i}] has {a.n_out} outputs but layers[{i + 1}] expects {b.n_in} inputs"
-                )
+                raise ValueError(f"layers[{i}] has {a.n_out} outputs but layers[{i + 1}] expects {b.n_in} inputs")
         if layers[-1].activation.name == "softmax" and layers[-1].n_out == 1:
             raise ValueError(
                 "a softmax output layer needs at least 2 nodes: over one node it is always 1 and cannot learn; "
@@ -344,9 +342,7 @@ class Network:
             raise TypeError(f"network config must be a dict, got {describe(config)}")
         unknown = sorted(set(config) - {"layers", "loss", "seed"})
         if unknown or "layers" not in config:
-            raise ValueError(
-                f"network config needs 'layers' and may have 'loss' and 'seed', got keys {sorted(config)}"
-            )
+            raise ValueError(f"network config needs 'layers' and may have 'loss' and 'seed', got keys {sorted(config)}")
         layers = config["layers"]
         if not isinstance(layers, list) or not layers:
             raise ValueError(f"network config 'layers' must be a non-empty list, got {describe(layers)}")
@@ -369,6 +365,10 @@ class Network:
         lines.insert(1, "-" * len(lines[0]))
         lines.append(f"loss: {self.loss.name}; total parameters: {self.n_parameters():,}")
         return "\n".join(lines)
+
+    def _repr_html_(self):  # Jupyter: summary() as a table (glassnet.report)
+        from glassnet.report import network_html
+        return network_html(self)
 
     def __repr__(self):
         inner = ",\n  ".join(repr(layer) for layer in self.layers)

@@ -34,29 +34,7 @@ FUZZ_EXAMPLES = int(os.environ.get("GLASSNET_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
-# Known bugs, excluded by name until they are fixed (each has its test_bug_ function in the report of issue 9,
-# item 7): the exception type and the function and file it is raised in (or passes through). Any other
-# exception, or these raised elsewhere, fails.
-KNOWN_BUGS = {
-    # a model file whose Columns step has no "fitted" entry loads, and predict then raises a RuntimeError
-    "test_bug_model_file_with_unfitted_columns_is_refused": (RuntimeError, "check_fitted", "preprocessing.py"),
-    # when every feature is a text column beside the fast reader's number matrix, Frame.take indexes an empty
-    # list of the matrix's columns
-    "test_bug_prepare_with_only_text_features_from_a_csv": (IndexError, "take", "frame.py"),
-    # Columns.fit computes a mean fill before prepare refuses numbers beyond 1e150, so the sum overflows and
-    # NumPy warns
-    "test_bug_mean_fill_of_huge_numbers_does_not_warn": (FloatingPointError, "_fill_number", "columns.py"),
-}
-
-
-def _known_bug(exc):
-    """The KNOWN_BUGS name of ``exc``, or None."""
-    tb, places = exc.__traceback__, set()
-    while tb is not None:
-        places.add((tb.tb_frame.f_code.co_name, os.path.basename(tb.tb_frame.f_code.co_filename)))
-        tb = tb.tb_next
-    return next((name for name, (kind, *place) in KNOWN_BUGS.items()
-                 if isinstance(exc, kind) and tuple(place) in places), None)
+# Bugs these properties found are fixed and kept as plain tests in tests/test_found_by_fuzzing.py.
 
 
 CSV_ALPHABET = string.digits + "abcxyz,;\t|\"\n\r.-+e NA?\x00é"
@@ -371,10 +349,8 @@ def _edit_tensors(data, header):
                    label="tensor op")
     offsets, shape = entry.get("data_offsets"), entry.get("shape")  # as written, or as an earlier edit left them
     if op == "dtype":
-        # Not LEAVES' text: a known bug, excluded here by name until it is fixed (safetensors quotes an unknown
-        # dtype raw in its message, so a dtype "F\n" gives a two-line ModelFileError:
-        # test_bug_model_file_error_message_has_no_newline in the report of issue 9, item 7).
-        entry["dtype"] = data.draw(st.one_of(st.sampled_from([*DTYPE_SIZES, "F8_E4M3", "X", "f32", "", " F32"]),
+        # safetensors quotes an unknown dtype raw in its message: "F\n" once gave a two-line ModelFileError
+        entry["dtype"] = data.draw(st.one_of(st.sampled_from([*DTYPE_SIZES, "F8_E4M3", "X", "f32", "", " F32", "F\n"]),
                                              st.none(), st.integers(-1, 8), st.just(["F32"])), label="dtype")
     elif op == "retype" and isinstance(offsets, list) and len(offsets) == 2:  # the shape its bytes make in a dtype
         dtype = data.draw(st.sampled_from(sorted(DTYPE_SIZES)), label="dtype")
@@ -403,8 +379,6 @@ def _small_input(net):
     step = tables.table_step(net.preprocessing)
     if step is None:
         return np.linspace(-1.0, 1.0, 2 * net.n_in).reshape(2, net.n_in)
-    if step.names is None:  # not fitted: see KNOWN_BUGS
-        return {"a": [0.5, -0.5]}
     return {name: [0.5, -0.5] if kind == "numeric" else [(categories or ["a"])[0], (categories or ["a"])[-1]]
             for name, kind, categories in zip(step.names, step.kinds, step.categories)}
 
@@ -463,13 +437,7 @@ def test_edited_model_headers_are_refused_with_model_file_errors_or_predict_fini
         return
     json.dumps(info)  # what `glassnet inspect --json` prints
     with np.errstate(all="ignore"):
-        try:
-            P = net.predict_proba(_small_input(net))
-        except RuntimeError as exc:
-            if _known_bug(exc) is None:
-                raise
-            hypothesis.event(f"known bug: {_known_bug(exc)}")
-            return
+        P = net.predict_proba(_small_input(net))
     assert P.shape == (2, net.n_out) and np.all(np.isfinite(P)), P
 
 
@@ -696,9 +664,8 @@ def _check_prepared(prepared, names, ignore, scale):
     assert prepared.X_test.n_rows == n_test == len(prepared.y_test)
     assert prepared.X_train.names == prepared.X_test.names == prepared.columns.names
     assert not set(prepared.columns.names) & set(prepared.task.targets)
-    # Every column of the table (``names``) is a feature, a target or ignored. Dict keys that differ but print
-    # alike (1 and "1") are one name here: that such keys silently merge into one column is
-    # test_bug_dict_keys_that_print_alike_are_refused in the report of issue 9, item 7.
+    # Every column of the table (``names``) is a feature, a target or ignored (dict keys that differ but print
+    # alike, 1 and "1", are refused by prepare).
     ignored = {c if isinstance(c, str) and c in names else names[int(c)] for c in ignore or ()}
     parts = (set(prepared.columns.names), set(prepared.task.targets), ignored)
     assert set().union(*parts) == set(names) and sum(map(len, parts)) == len(names), (parts, names)
@@ -744,17 +711,13 @@ def test_prepare_gives_consistent_finite_arrays_or_raises_value_or_type_errors(c
 
 
 def _prepared_or_refused(table, kwargs):
-    """``prepare(table, **kwargs)``, or None once it has raised a ValueError or TypeError of one line (or one of
-    the KNOWN_BUGS); NumPy warnings are errors here."""
+    """``prepare(table, **kwargs)``, or None once it has raised a ValueError or TypeError of one line; NumPy
+    warnings are errors here."""
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         try:
             return tables.prepare(table, **kwargs)
         except (ValueError, TypeError) as exc:
             assert "\n" not in str(exc), str(exc)
-        except (IndexError, FloatingPointError) as exc:
-            if _known_bug(exc) is None:
-                raise
-            hypothesis.event(f"known bug: {_known_bug(exc)}")
     return None
 
 

@@ -314,3 +314,22 @@ def test_trace_shows_itself_in_notebooks():
     assert "<mn>\u22120.42392</mn>" in page and f"<mn>{SEED_MEAN_CE}</mn>" in page
     md = trace._repr_markdown_()
     assert r"\begin{bmatrix}" in md and " \\\\ ".join(tex_rows(SEED_Z1)) in md
+
+
+def test_network_shows_its_layers_in_notebooks():
+    net, _, _ = worked_example()
+    page = net._repr_html_()
+    assert "<table>" in page and "<script" not in page
+    for cell in ("<td>1 Dense</td><td>(4, 2)</td><td>sigmoid</td><td>10</td>",
+                 "<td>2 Dense</td><td>(2, 2)</td><td>softmax</td><td>6</td>"):
+        assert cell in page
+    assert "total parameters: 16" in page
+
+
+def test_history_shows_its_numbers_in_notebooks():
+    net, X, Y = worked_example()
+    history = net.fit(X / 255, Y, epochs=30, lr=1.0, dtype=np.float64)
+    page = history._repr_html_()
+    assert "<table>" in page and "<th>loss</th>" in page and "<th>accuracy</th>" in page
+    assert f"<td>{history.loss[0]:.4f}</td>" in page and f"<td>{history.loss[-1]:.4f}</td>" in page
+    assert "<td>...</td>" in page and "30 epochs" in page  # 30 epochs: the first and last five

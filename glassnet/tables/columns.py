@@ -322,8 +322,9 @@ PREPROCESSING.add(Columns)
 
 
 def _fill_number(values, strategy) -> float:
-    if strategy == "mean":
-        return float(np.mean(values))
+    if strategy == "mean":  # scaled by the largest, so that a sum of numbers near the float64 limit cannot overflow
+        largest = float(np.max(np.abs(values))) if len(values) else 0.0
+        return float(np.mean(values / largest) * largest) if largest > 1e300 else float(np.mean(values))
     if strategy == "median":
         return float(np.median(values))
     seen, counts = np.unique(values, return_counts=True)

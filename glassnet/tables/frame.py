@@ -115,7 +115,9 @@ class Frame:
         # one copy of the rows, of the matrix columns this frame has (a selection may have left some out)
         kept = [j for j, n in enumerate(self.matrix_names) if n in self.columns]
         rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
-        if kept == list(range(kept[0], kept[-1] + 1)):  # a run of columns: whole stretches of each row
+        if not kept:  # only text columns are left
+            matrix = np.empty((len(rows), 0))
+        elif kept == list(range(kept[0], kept[-1] + 1)):  # a run of columns: whole stretches of each row
             matrix = self.matrix[rows, kept[0] : kept[-1] + 1]
         else:
             matrix = self.matrix[np.ix_(rows, kept)]
@@ -164,11 +166,10 @@ def as_frame(X, feature_names=None, name="X"):
     if hasattr(X, "columns") and hasattr(X, "iloc") and hasattr(X, "isna"):  # a pandas DataFrame
         if feature_names is not None:
             raise ValueError(f"feature_names was given but {name} is a DataFrame, which has its own column names")
+        _distinct_keys(list(X.columns), name)
         columns = {}
         for column in X.columns:
             series = X[column]
-            if not hasattr(series, "isna"):  # duplicate names give a DataFrame here
-                raise ValueError(f"{name} has more than one column named {str(column)!r}")
             missing = np.asarray(series.isna(), dtype=bool)
             values = series.to_numpy()
             if values.dtype.kind in "biuf":
@@ -179,6 +180,7 @@ def as_frame(X, feature_names=None, name="X"):
     if isinstance(X, dict):
         if feature_names is not None:
             raise ValueError(f"feature_names was given but {name} is a dict, which names its own columns")
+        _distinct_keys(list(X), name)
         return _named({str(k): column_array(v, f"{name}[{k!r}]") for k, v in X.items()}, name)
     if feature_names is None:
         return None
@@ -191,6 +193,20 @@ def as_frame(X, feature_names=None, name="X"):
             f"feature_names has {len(names)} names but {name} has shape {arr.shape}; give one name per column"
         )
     return _named({n: column_array(arr[:, j], f"{name} column {n!r}") for j, n in enumerate(names)}, name)
+
+
+def _distinct_keys(keys, name):
+    """Refuse column names that repeat, or that become the same text (``1`` and ``"1"``): one would be lost."""
+    seen = {}
+    for key in keys:
+        text = str(key)
+        if text not in seen:
+            seen[text] = key
+        elif type(seen[text]) is type(key) and seen[text] == key:
+            raise ValueError(f"{name} has more than one column named {text!r}")
+        else:
+            raise ValueError(f"{name} has columns {seen[text]!r} and {key!r}, which both read {text!r}; "
+                             "give every column its own name")
 
 
 def _array(values):
