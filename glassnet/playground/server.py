@@ -107,6 +107,13 @@ class PlaygroundServer(ThreadingHTTPServer):
         folder = resources.files("glassnet.playground") / "static"
         self.static = {name: (folder / name).read_bytes() for name in STATIC}
 
+    def handle_error(self, request, client_address):
+        """A browser that went away mid-answer (a closed tab) is no error worth a traceback."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
     @property
     def url(self) -> str:
         host = self.server_address[0]

@@ -34,9 +34,10 @@ const $ = (id) => document.getElementById(id);
 const state = {
   session: null, settings: null, data: null, network: null, featureMaps: [], frame: null,
   notation: "standard", playing: false, loop: null, history: [], selected: null, hover: null, pointer: null,
-  presets: {}, limits: {}, rate: 0, updates: 0, mathsShownAt: 0, busy: false,
+  presets: {}, limits: {}, rate: 0, updates: 0, mathsShownAt: 0, queue: Promise.resolve(),
 };
-window.playground = {state, api, configure, step, stop};  // for the tests and the curious
+// for the tests and the curious: the state, the API, and where the network picture puts each unit
+window.playground = {state, api, configure, step, stop, layout: () => layout()};
 
 // ------------------------------------------------------------------ talking to the server
 async function api(action, body = {}) {
@@ -84,17 +85,17 @@ async function configure(changes, adapt = true) {
   return s;
 }
 
-async function step(kind) {
-  await stop();
-  if (state.busy) return null;
-  state.busy = true;
-  try {
+// One batch or one epoch; clicks made while one is under way wait their turn.
+function step(kind) {
+  const run = async () => {
+    await stop();
     const f = await api(kind === "epoch" ? "epoch" : "step", {steps: 1});
     onFrame(f, true);
     return f;
-  } finally {
-    state.busy = false;
-  }
+  };
+  const next = state.queue.then(run, run);
+  state.queue = next.catch(() => null);
+  return next;
 }
 
 function onFrame(f, always) {
@@ -435,13 +436,35 @@ const ORANGE = hexRgb("#f59322"), BLUE = hexRgb("#0877bd"), WHITE = [246, 247, 2
 
 function mix(a, b, t) { return [0, 1, 2].map((i) => Math.round(a[i] + (b[i] - a[i]) * t)); }
 
-// a byte 0-255 across [lo, hi] -> orange (low) through white to blue (high)
-function diverging(v) {
+// Colour tables, made once: a byte 0-255 across [lo, hi] -> orange (low) through white to blue (high); and per
+// class, a byte of confidence -> that class's colour, from pale to strong.
+const DIVERGING = Array.from({length: 256}, (_, v) => {
   const t = v / 255;
   return t < 0.5 ? mix(ORANGE, WHITE, t * 2) : mix(WHITE, BLUE, (t - 0.5) * 2);
-}
+});
+const CLASS_SHADES = COLORS.map((c) => Array.from({length: 256}, (_, v) => mix(WHITE, hexRgb(c), 0.12 + 0.55 * v / 255)));
 
-function classColor(k, strength) { return mix(WHITE, hexRgb(COLORS[k % COLORS.length]), strength); }
+function diverging(v) { return DIVERGING[v]; }
+
+// Paint bytes into a reused small canvas through a colour table; returns the canvas, to be drawn scaled.
+const scratch = new Map();
+function paintBytes(key, width, height, count, colourOf) {
+  let entry = scratch.get(key);
+  if (!entry || entry.canvas.width !== width || entry.canvas.height !== height) {
+    const canvas = document.createElement("canvas");
+    canvas.width = width; canvas.height = height;
+    const ctx = canvas.getContext("2d");
+    entry = {canvas, ctx, image: ctx.createImageData(width, height)};
+    scratch.set(key, entry);
+  }
+  const data = entry.image.data;
+  for (let i = 0; i < count; i++) {
+    const rgb = colourOf(i);
+    data[4 * i] = rgb[0]; data[4 * i + 1] = rgb[1]; data[4 * i + 2] = rgb[2]; data[4 * i + 3] = 255;
+  }
+  entry.ctx.putImageData(entry.image, 0, 0);
+  return entry.canvas;
+}
 
 // ------------------------------------------------------------------ the output picture
 function drawPicture() {
@@ -451,18 +474,15 @@ function drawPicture() {
   if (!f || !f.picture) return;
   const p = f.picture, W = canvas.width, H = canvas.height;
   if (p.kind === "curve") return drawCurve(ctx, p, W, H);
-  const image = new ImageData(p.width, p.height);
-  const paint = (i, rgb) => { image.data.set([...rgb, 255], i * 4); };
+  const n = p.width * p.height;
+  let small;
   if (p.kind === "classes") {
     const cls = bytes(p.classes), conf = bytes(p.confidence);
-    for (let i = 0; i < cls.length; i++) paint(i, classColor(cls[i], 0.12 + 0.55 * conf[i] / 255));
+    small = paintBytes("picture", p.width, p.height, n, (i) => CLASS_SHADES[cls[i] % COLORS.length][conf[i]]);
   } else {
     const values = bytes(p.data);
-    for (let i = 0; i < values.length; i++) paint(i, diverging(values[i]));
+    small = paintBytes("picture", p.width, p.height, n, (i) => DIVERGING[values[i]]);
   }
-  const small = document.createElement("canvas");
-  small.width = p.width; small.height = p.height;
-  small.getContext("2d").putImageData(image, 0, 0);
   ctx.imageSmoothingEnabled = true;
   ctx.drawImage(small, 0, 0, W, H);
   const [x0, x1, y0, y1] = p.extent;
@@ -554,7 +574,7 @@ function layout() {
   const canvas = $("network"), sizes = state.network.sizes;
   const columns = sizes.length, most = Math.max(...sizes);
   const W = canvas.width, H = canvas.height, top = 22;
-  const box = Math.max(6, Math.min(40, (H - top - 8) / (most * 1.3)));
+  const box = Math.max(6, Math.min(52, (H - top - 8) / (most * 1.3)));
   const gapX = (W - box - 40) / Math.max(1, columns - 1);
   const units = sizes.map((n, c) => {
     const x = 20 + c * gapX, span = n * box * 1.3, y0 = top + (H - top - span) / 2;
@@ -563,13 +583,21 @@ function layout() {
   return {units, box};
 }
 
+// A unit's map, scaled up by hand (nearest cell) and put straight into the canvas: cheaper than drawImage.
+const heatImages = new Map();
 function drawHeat(ctx, map, x, y, size, n) {
-  const values = bytes(map.data), image = new ImageData(n, values.length / n);
-  for (let i = 0; i < values.length; i++) image.data.set([...diverging(values[i]), 255], i * 4);
-  const small = document.createElement("canvas");
-  small.width = n; small.height = values.length / n;
-  small.getContext("2d").putImageData(image, 0, 0);
-  ctx.drawImage(small, x, y, size, size);
+  const values = bytes(map.data), rows = values.length / n, side = Math.max(1, Math.floor(size));
+  let image = heatImages.get(side);
+  if (!image) { image = ctx.createImageData(side, side); heatImages.set(side, image); }
+  const data = image.data;
+  for (let py = 0; py < side; py++) {
+    const row = Math.min(rows - 1, Math.floor(py * rows / side)) * n;
+    for (let px = 0; px < side; px++) {
+      const rgb = DIVERGING[values[row + Math.min(n - 1, Math.floor(px * n / side))]], k = 4 * (py * side + px);
+      data[k] = rgb[0]; data[k + 1] = rgb[1]; data[k + 2] = rgb[2]; data[k + 3] = 255;
+    }
+  }
+  ctx.putImageData(image, Math.round(x), Math.round(y));
 }
 
 function drawNetwork() {
@@ -703,7 +731,8 @@ function showTooltip() {
 function drawLoss() {
   const canvas = $("loss"), ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
   ctx.clearRect(0, 0, W, H);
-  const h = state.history;
+  const all = state.history, every = Math.ceil(all.length / 300);  // at most ~300 points drawn
+  const h = every > 1 ? all.filter((_, i) => i % every === 0 || i === all.length - 1) : all;
   if (h.length < 1) return;
   let top = 0;
   for (const p of h) top = Math.max(top, p.train, p.test || 0);
@@ -725,15 +754,20 @@ function drawLoss() {
   ctx.textAlign = "right"; ctx.fillText(`step ${last}`, W - 2, H - 2);
 }
 
+function setText(id, text) {
+  const el = $(id);
+  if (el.textContent !== String(text)) el.textContent = text;  // untouched text costs the browser no layout
+}
+
 function showCounters() {
   const f = state.frame;
-  $("epoch-count").textContent = f.epoch;
-  $("step-count").textContent = f.steps;
+  setText("epoch-count", f.epoch);
+  setText("step-count", f.steps);
   const shown = (scores, key) => (scores && scores[key] !== null && scores[key] !== undefined ? fmt(scores[key], 4) : "–");
-  $("train-loss").textContent = shown(f.train, "loss");
-  $("test-loss").textContent = shown(f.test, "loss");
-  $("train-metric").textContent = shown(f.train, "value");
-  $("test-metric").textContent = shown(f.test, "value");
+  setText("train-loss", shown(f.train, "loss"));
+  setText("test-loss", shown(f.test, "loss"));
+  setText("train-metric", shown(f.train, "value"));
+  setText("test-metric", shown(f.test, "value"));
 }
 
 function showUnits() {
