@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import reprlib
 import stat
 from pathlib import Path
 
@@ -17,17 +18,59 @@ import numpy as np
 
 
 def describe(value) -> str:
-    """A short description of ``value`` for error messages."""
+    """A short description of ``value`` for error messages, always one line.
+
+    Arrays, DataFrames and the like by their type and shape; a list, tuple,
+    set or dict by its repr when that is short, else by its type and size
+    (nested lists of equal rows by their shape); anything else by its repr,
+    cut at 60 characters, and its type.
+    """
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     shape = getattr(value, "shape", None)
     if isinstance(shape, tuple) and not isinstance(value, (str, bytes)):
         return f"a {type(value).__name__} of shape {shape}"  # a DataFrame's repr would take many lines
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
-    return f"{text} ({type(value).__name__})"
+    kind = type(value).__name__
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        try:
+            text = _BOUNDED.repr(value)  # no more than 20 items at each level: a long list costs no time
+        except ValueError:  # an int of more digits than Python converts to text
+            text = ""
+        if len(value) > 20 or not text or len(text) > 60:
+            return _collection(value, kind)
+        return f"{_one_line(text)} ({kind})"
+    return f"{shown(value)} ({kind})"
+
+
+_BOUNDED = reprlib.Repr()
+_BOUNDED.maxlist = _BOUNDED.maxtuple = _BOUNDED.maxset = _BOUNDED.maxfrozenset = _BOUNDED.maxdict = 20
+_BOUNDED.maxstring = _BOUNDED.maxother = _BOUNDED.maxlong = 100
+
+
+def shown(value, limit: int = 60) -> str:
+    """``repr(value)`` for a message: on one line (newlines and other control characters escaped) and cut to
+    ``limit`` characters."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more digits than Python converts to text
+        text = f"<an integer of {value.bit_length():,} bits>" if isinstance(value, int) else object.__repr__(value)
+    return _one_line(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _one_line(text: str) -> str:
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+def _collection(value, kind: str) -> str:
+    """``describe`` of a long list, tuple, set or dict: its type and size, never its items."""
+    if isinstance(value, dict):
+        keys = ", ".join(shown(key, 20) for key in list(value)[:3])
+        return f"a dict with {len(value):,} key{'s' * (len(value) != 1)} ({keys}{', ...' if len(value) > 3 else ''})"
+    if isinstance(value, (list, tuple)) and value:
+        widths = {len(item) if isinstance(item, (list, tuple)) else -1 for item in value}
+        if len(widths) == 1 and -1 not in widths:
+            return f"a {kind} of shape ({len(value):,}, {widths.pop():,})"  # rows of equal length
+    return f"a {kind} of {len(value):,} item{'s' * (len(value) != 1)}"
 
 
 def is_finite(value) -> bool:
@@ -55,8 +98,8 @@ def positive_number(name: str, value, *, integer: bool = False, allow_zero: bool
         raise TypeError(f"{name} must be {what}, got {describe(value)}")
     if not is_finite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        shown = describe(value) if len(repr(value)) > 60 else repr(value)
-        raise ValueError(f"{name} must be a finite number {bound}, got {shown}")
+        given = describe(value) if len(repr(value)) > 60 else repr(value)
+        raise ValueError(f"{name} must be a finite number {bound}, got {given}")
     return int(value) if integer else float(value)
 
 
@@ -72,7 +115,7 @@ def choice(name: str, value, options) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, one of {sorted(options)}, got {describe(value)}")
     if value not in options:
-        raise ValueError(f"unknown {name} {value!r}; expected one of {sorted(options)}")
+        raise ValueError(f"unknown {name} {shown(value)}; expected one of {sorted(options)}")
     return value
 
 
@@ -89,17 +132,38 @@ def all_finite(X) -> bool:
         return math.isfinite(flat @ flat)
 
 
+def array_of(name: str, value, what: str) -> np.ndarray:
+    """``np.asarray(value)``, or a ``TypeError`` saying that ``name`` must be ``what`` when NumPy cannot make one
+    array of it (nested lists of different lengths, say)."""
+    try:
+        return np.asarray(value)
+    except Exception as exc:
+        raise TypeError(f"{name} must be {what}, got {describe(value)}{_ragged(value)}") from exc
+
+
+def numeric_array(name: str, value, what: str) -> np.ndarray:
+    """``np.asarray(value)`` if it holds integers, floats or bools, else a ``TypeError`` saying that ``name`` must
+    be ``what`` and why it is not (complex numbers are refused too: casting them would drop the imaginary part)."""
+    arr = array_of(name, value, what)
+    if arr.dtype.kind not in "biuf":
+        raise not_numbers(name, arr, f"{name} must be {what}, got {describe(value)}")
+    return arr
+
+
+def _ragged(value) -> str:
+    """"; its rows are of different lengths" for such a list or tuple, else ""."""
+    lengths = {len(row) if hasattr(row, "__len__") else -1 for row in value} if isinstance(value, (list, tuple)) else ()
+    return "; its rows are of different lengths" if len(lengths) > 1 else ""
+
+
 def finite_matrix(name: str, value, *, dtype=np.float64, n_cols: int | None = None) -> np.ndarray:
     """Return ``value`` as a 2-D finite array of ``dtype`` (a 1-D input is one sample)."""
     if isinstance(value, np.ma.MaskedArray) and np.ma.count_masked(value):
         raise ValueError(f"{name} is a masked array with {np.ma.count_masked(value):,} masked entries, which would "
                          "be read as numbers; fill them (X.filled(...)) or leave those rows out")
-    try:
-        arr = np.asarray(value)
-    except Exception as exc:  # ragged nested lists and the like
-        raise TypeError(f"{name} must be a 2-D numeric array, got {describe(value)}") from exc
+    arr = array_of(name, value, "a 2-D numeric array")
     if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating) or arr.dtype == bool):
-        raise TypeError(f"{name} must be a 2-D numeric array, got {describe(value)}")
+        raise not_numbers(name, arr, f"{name} must be a 2-D numeric array, got {describe(value)}")
     if arr.ndim == 1:
         arr = arr.reshape(1, -1)
     if arr.ndim != 2:
@@ -127,6 +191,32 @@ def finite_matrix(name: str, value, *, dtype=np.float64, n_cols: int | None = No
             "remove or impute them before training"
         )
     return arr
+
+
+def not_numbers(name: str, arr: np.ndarray, message: str) -> Exception:
+    """The error for ``arr`` (of dtype object, str, ...), which holds no plain numbers: ``message`` and why.
+
+    A ``TypeError`` naming the first entry that is not a real number; a
+    ``ValueError`` naming the first integer beyond 64 bits when that comes
+    first (NumPy keeps such integers as Python objects: they are numbers, of a
+    size nothing here can hold).
+    """
+    if arr.dtype.kind not in "OSUc" or arr.ndim == 0:
+        return TypeError(message)
+    for index, entry in np.ndenumerate(arr):
+        entry = entry.item() if isinstance(entry, np.generic) else entry
+        at = f"{name}[{', '.join(str(i) for i in index)}]"
+        if isinstance(entry, numbers.Integral) and not -(2**63) <= entry < 2**64:
+            if not is_finite(entry):
+                return ValueError(f"{message}; {at} is {describe(entry)}, an integer too large for a float (over "
+                                  "1.8e308): scale the data")
+            return ValueError(f"{message}; {at} is {describe(entry)}, an integer beyond 64 bits that NumPy keeps as "
+                              f"a Python object: give {name} as floats (np.asarray({name}, dtype=float)) or scale it")
+        if not isinstance(entry, numbers.Real):
+            real = "real " * isinstance(entry, numbers.Complex)
+            return TypeError(f"{message}; {at} is {describe(entry)}, not a {real}number")
+    return TypeError(f"{message}; its entries are numbers kept as Python objects: convert it with "
+                     f"np.asarray({name}, dtype=float)")
 
 
 def file_path(name: str, value) -> Path:
@@ -182,6 +272,15 @@ def special_file_kind(mode: int) -> str | None:
     return next((kind for test, kind in kinds if test(mode)), None)
 
 
+def path_text(path) -> str:
+    """A path for a message, as it is when short and printable; else escaped onto one line and cut in the middle."""
+    text = os.fspath(path)
+    if text.isprintable() and len(text) <= 120:
+        return text
+    text = _one_line(text)
+    return text if len(text) <= 120 else f"{text[:60]}...{text[-57:]}"
+
+
 def _shown_path(path) -> str:
     """``repr`` of a path for a message, cut in the middle when it is very long."""
     text = repr(os.fspath(path))
@@ -194,16 +293,16 @@ def class_labels(name: str, value, n_classes: int | None = None, n_rows: int | N
     Floats are accepted when they are whole numbers (labels read from a file);
     ``n_rows``, if given, is the number of samples the labels must match.
     """
-    arr = np.asarray(value)
+    arr = array_of(name, value, "integer class labels")
     if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         # complex labels included: casting them would silently drop the imaginary part
-        raise TypeError(f"{name} must be integer class labels, got {describe(value)}")
+        raise not_numbers(name, arr, f"{name} must be integer class labels, got {describe(value)}")
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array of class labels, got shape {arr.shape}")
     if n_rows is not None and arr.size != n_rows:
         raise ValueError(f"{name} has {arr.size} rows but X has {n_rows} samples; they must match")
     top = "" if n_classes is None else f" to {n_classes - 1}"
-    bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 0)
+    bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 0) | (arr >= 2**63)  # int64 holds them
     if n_classes is not None:
         bad |= arr >= n_classes
     if bad.any():

@@ -65,7 +65,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from glassnet.checks import describe, file_path
+from glassnet.checks import describe, file_path, path_text, shown
 from glassnet.memory import check_affordable
 
 # ------------------------------------------------------------------ files
@@ -74,11 +74,15 @@ from glassnet.memory import check_affordable
 def _existing_path(path, what) -> Path:
     """``path`` as a ``Path`` to something that exists; ``what`` names it in the FileNotFoundError."""
     path = file_path("path", path)
-    if not path.exists():
-        raise FileNotFoundError(f"{what} not found: {path}")
+    try:
+        exists = path.exists()
+    except OSError as exc:  # a name too long for the system, and the like
+        raise ValueError(f"{what} {path_text(path)}: {exc.strerror or exc}") from None
+    if not exists:
+        raise FileNotFoundError(f"{what} not found: {path_text(path)}")
     if not path.is_dir() and not path.is_file():
         # a device (/dev/zero never ends), a FIFO or a socket: reading it could take unbounded time and memory
-        raise ValueError(f"{path} is not a regular file; a {what} must be a file (or, for MNIST, a folder)")
+        raise ValueError(f"{path_text(path)} is not a regular file; a {what} must be a file (or, for MNIST, a folder)")
     return path
 
 
@@ -102,8 +106,8 @@ def _is_number(text: str) -> bool:
 
 
 def _names_preview(names, limit=8) -> str:
-    shown = ", ".join(repr(name) for name in names[:limit])
-    return f"[{shown}, ... {len(names) - limit} more]" if len(names) > limit else f"[{shown}]"
+    shown_names = ", ".join(shown(name, 40) for name in names[:limit])
+    return f"[{shown_names}, ... {len(names) - limit} more]" if len(names) > limit else f"[{shown_names}]"
 
 
 # -------------------------------------------------------------- load_csv
@@ -209,7 +213,7 @@ class _Reader:
 
     def _failed(self, exc):
         self._broken = True
-        return ValueError(f"{self.path} could not be read as a UTF-8 CSV text file: {exc}")
+        return ValueError(f"{path_text(self.path)} could not be read as a UTF-8 CSV text file: {exc}")
 
     def _checked(self, raw: bytes) -> _Block:
         if self._first:
@@ -306,20 +310,24 @@ def _column_index(arg, column, names, has_header, path) -> int:
     if isinstance(column, str):
         if not has_header:
             raise ValueError(
-                f"{arg} {column!r} is a column name but {path} has no header row; "
+                f"{arg} {shown(column)} is a column name but {path_text(path)} has no header row; "
                 f"give the column's 0-based index instead (0 to {n_cols - 1}, or -1 for the last)"
             )
         matches = [j for j, name in enumerate(names) if name == column]
         if not matches:
-            raise ValueError(f"{arg} {column!r} is not a column of {path}; its columns are {_names_preview(names)}")
+            raise ValueError(
+                f"{arg} {shown(column)} is not a column of {path_text(path)}; its columns are {_names_preview(names)}"
+            )
         if len(matches) > 1:
             columns = ", ".join(str(j + 1) for j in matches)
-            raise ValueError(f"{arg} {column!r} names several columns of {path} (columns {columns}); give its index")
+            raise ValueError(
+                f"{arg} {shown(column)} names several columns of {path_text(path)} (columns {columns}); give its index"
+            )
         return matches[0]
     if isinstance(column, numbers.Integral) and not isinstance(column, bool):
         if not -n_cols <= column < n_cols:
             raise ValueError(
-                f"{arg} index {column} is out of range: {path} has {n_cols} columns "
+                f"{arg} index {shown(column)} is out of range: {path_text(path)} has {n_cols} columns "
                 f"(0-based indexes 0 to {n_cols - 1}, or -1 to {-n_cols} from the end)"
             )
         return int(column) % n_cols
@@ -397,7 +405,7 @@ def load_csv(path, target=None, header="auto", delimiter=",", ignore=(), labelle
     """
     path = _existing_path(path, "CSV file")
     if path.is_dir():
-        raise ValueError(f"{path} is a directory; load_csv expects a CSV file")
+        raise ValueError(f"{path_text(path)} is a directory; load_csv expects a CSV file")
     if not (header is True or header is False or (isinstance(header, str) and header == "auto")):
         raise ValueError(f"header must be 'auto', True or False, got {describe(header)}")
     if not isinstance(delimiter, str) or len(delimiter) != 1:
@@ -417,20 +425,20 @@ def _load_csv(reader, target, header, delimiter, ignore, labelled, dtype):
     path = reader.path
     rows, body, whole = _head(reader, delimiter)
     if not rows:
-        raise ValueError(f"{path} is empty: it has no rows to read")
+        raise ValueError(f"{path_text(path)} is empty: it has no rows to read")
     has_header = _has_header(rows) if header == "auto" else header
     first_line, first = rows[0]
     n_cols = len(first)
     if has_header:
         names = [name or f"column {j + 1}" for j, name in enumerate(first)]
         if len(rows) == 1:
-            raise ValueError(f"{path} has a header row but no data rows")
+            raise ValueError(f"{path_text(path)} has a header row but no data rows")
     else:
         names = [f"column {j + 1}" for j in range(n_cols)]
         body = whole
     if not labelled:
         if target is not None:
-            raise ValueError(f"target={target!r} was given for a file read with labelled=False")
+            raise ValueError(f"target={shown(target)} was given for a file read with labelled=False")
         t = None
     else:
         t = n_cols - 1 if target is None else _column_index("target", target, names, has_header, path)
@@ -438,10 +446,10 @@ def _load_csv(reader, target, header, delimiter, ignore, labelled, dtype):
         raise TypeError(f"ignore must be a list or tuple of column names or indexes, got {describe(ignore)}")
     ignored = {_column_index("ignore", column, names, has_header, path) for column in ignore}
     if t in ignored:
-        raise ValueError(f"column {t + 1} ({names[t]!r}) is the target; it cannot also be in ignore")
+        raise ValueError(f"column {t + 1} ({shown(names[t], 40)}) is the target; it cannot also be in ignore")
     features = [j for j in range(n_cols) if j != t and j not in ignored]
     if not features:
-        raise ValueError(f"{path} has no feature column: every column is the target or ignored")
+        raise ValueError(f"{path_text(path)} has no feature column: every column is the target or ignored")
 
     # Room for the rows the file seems to hold, judged from the first block; pages that are
     # never written cost no memory, and the array grows if the guess was short.
@@ -504,7 +512,8 @@ class _Rows:
         return np.array([codes.setdefault(text, len(codes)) for text in texts], dtype=np.int64)
 
     def where(self, line, j):
-        return f"{self.path}, row {line}, column {j + 1}" + (f" ({self.names[j]!r})" if self.has_header else "")
+        name = f" ({shown(self.names[j], 40)})" if self.has_header else ""
+        return f"{path_text(self.path)}, row {line}, column {j + 1}{name}"
 
     # ------------------------------------------------------------ parsing
 
@@ -636,7 +645,8 @@ class _Rows:
     def _add_row(self, line, cells):
         if len(cells) != self.n_cols:
             raise ValueError(
-                f"{self.path}, row {line}: expected {self.n_cols} cells (as in row {self.first_line}), got {len(cells)}"
+                f"{path_text(self.path)}, row {line}: expected {self.n_cols} cells (as in row {self.first_line}), "
+                f"got {len(cells)}"
             )
         try:
             values = [float(cells[j]) for j in self.features]
@@ -644,7 +654,7 @@ class _Rows:
             j = next(j for j in self.features if not _is_number(cells[j]))
             if not cells[j]:
                 raise ValueError(f"{self.where(line, j)}: the cell is empty; every feature needs a number") from None
-            raise ValueError(f"{self.where(line, j)}: expected a number, got {cells[j]!r}") from None
+            raise ValueError(f"{self.where(line, j)}: expected a number, got {shown(cells[j])}") from None
         r = self._reserve(1)
         with np.errstate(over="ignore"):
             self.X[r] = values
@@ -664,7 +674,7 @@ class _Rows:
         if self.not_finite is not None:
             line, j, text = self.not_finite
             beyond = " (beyond float32's range)" if self.dtype == np.float32 and math.isfinite(float(text)) else ""
-            raise ValueError(f"{self.where(line, j)}: expected a finite number, got {text!r}{beyond}")
+            raise ValueError(f"{self.where(line, j)}: expected a finite number, got {shown(text)}{beyond}")
         feature_names = [self.names[j] for j in self.features]
         if codes is None:
             return Table(X, None, [], feature_names)
@@ -689,13 +699,13 @@ class _Rows:
             bad = [k for k, v in enumerate(values) if not (math.isfinite(v) and v >= 0 and v == round(v))]
             if bad:
                 where, text = first_row_with(bad)
-                raise ValueError(f"{where}: class labels must be names or whole numbers >= 0, got {text!r}")
+                raise ValueError(f"{where}: class labels must be names or whole numbers >= 0, got {shown(text)}")
             top = max(values)
             if top >= MAX_LABEL:
                 where, text = first_row_with([values.index(top)])
                 raise ValueError(
-                    f"{where}: class label {text!r} would make {top + 1:,.0f} classes (labels 0 to {top:,.0f}), more "
-                    f"than {MAX_LABEL:,}; is it the label column? glassnet.tables keeps labels as they are written"
+                    f"{where}: class label {shown(text)} would make {top + 1:,.0f} classes (labels 0 to {top:,.0f}), "
+                    f"more than {MAX_LABEL:,}; is it the label column? glassnet.tables keeps labels as they are written"
                 )
             y = np.array(values).astype(np.int64)[codes]
             return y, [str(k) for k in range(int(y.max()) + 1)]
@@ -901,33 +911,36 @@ def read_idx(path, magic=None):
         small ``.gz`` can unpack to gigabytes).
     """
     path = _existing_path(path, "IDX file")
+    if path.is_dir():
+        raise ValueError(f"{path_text(path)} is a directory; expected an IDX file")
     try:
         with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
             return _read_idx(f, path, magic)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise ValueError(f"{path} is not a complete gzip file: {exc}") from exc
+        raise ValueError(f"{path_text(path)} is not a complete gzip file: {exc}") from exc
 
 
 def _read_idx(f, path: Path, magic):
     """``read_idx`` of the open file ``f``: the header first, then no more bytes than it promises (and a few to
     tell whether any follow), once they are known to fit in memory."""
+    where = path_text(path)
     head = f.read(4)
     if len(head) < 4:
-        raise ValueError(f"{path} is truncated: {len(head)} bytes, fewer than the 4 bytes of an IDX magic number")
+        raise ValueError(f"{where} is truncated: {len(head)} bytes, fewer than the 4 bytes of an IDX magic number")
     found = int.from_bytes(head, "big")
     if head[0] != 0 or head[1] != 0 or head[2] not in _IDX_DTYPES or head[3] == 0:
         raise ValueError(
-            f"{path} is not an IDX file: its magic number is 0x{found:08X}; an IDX magic number is two zero "
+            f"{where} is not an IDX file: its magic number is 0x{found:08X}; an IDX magic number is two zero "
             "bytes, a type code (0x08 for unsigned bytes) and the number of dimensions, e.g. 0x00000803"
         )
     if magic is not None and found != magic:
-        raise ValueError(f"{path} has magic number 0x{found:08X}, expected 0x{magic:08X}")
+        raise ValueError(f"{where} has magic number 0x{found:08X}, expected 0x{magic:08X}")
     ndim = head[3]
     start = 4 + 4 * ndim
     sizes = f.read(4 * ndim)
     if len(sizes) < 4 * ndim:
         raise ValueError(
-            f"{path} is truncated: its header needs {start} bytes for {ndim} dimensions, the file has {4 + len(sizes)}"
+            f"{where} is truncated: its header needs {start} bytes for {ndim} dimensions, the file has {4 + len(sizes)}"
         )
     shape = struct.unpack(f">{ndim}I", sizes)
     dtype = np.dtype(_IDX_DTYPES[head[2]])
@@ -936,7 +949,7 @@ def _read_idx(f, path: Path, magic):
     plain = path.suffix != ".gz"
     got = path.stat().st_size - start if plain else None  # a plain file's size says it all before reading
     if got is None or got == expected:
-        check_affordable(f"{path}: the {dims} values its header promises", expected,
+        check_affordable(f"{where}: the {dims} values its header promises", expected,
                          "is the file damaged, or not an IDX file?")
         data = np.empty(expected, np.uint8)  # read into in place, in pieces: no second copy of the bytes
         view, got = memoryview(data), 0
@@ -944,13 +957,14 @@ def _read_idx(f, path: Path, magic):
             got += n
     if got < expected:
         raise ValueError(
-            f"{path} is truncated: its header promises {dims} values ({expected:,} bytes) but only {got:,} bytes follow"
+            f"{where} is truncated: its header promises {dims} values ({expected:,} bytes) but only {got:,} bytes "
+            "follow"
         )
     extra = got - expected if plain else len(f.read(_IDX_EXTRA + 1))
     if extra:
         amount = f"{extra:,}" if extra <= _IDX_EXTRA else f"more than {_IDX_EXTRA:,}"
         raise ValueError(
-            f"{path} has {amount} bytes after the {dims} values its header describes; "
+            f"{where} has {amount} bytes after the {dims} values its header describes; "
             "the file is damaged or not an IDX file"
         )
     values, native = data.view(dtype), dtype.newbyteorder("=")
@@ -961,12 +975,13 @@ def _read_idx(f, path: Path, magic):
 
 def _mnist_idx(images_path: Path, labels_path: Path):
     images = read_idx(images_path, MNIST_IMAGES_MAGIC)
-    check_affordable(f"{images_path}: {len(images):,} images of {math.prod(images.shape[1:]):,} pixels as float64",
+    images_name = path_text(images_path)
+    check_affordable(f"{images_name}: {len(images):,} images of {math.prod(images.shape[1:]):,} pixels as float64",
                      8 * images.size)
     labels = read_idx(labels_path, MNIST_LABELS_MAGIC)
     if len(images) != len(labels):
         raise ValueError(
-            f"{labels_path} has {len(labels):,} labels but {images_path} has {len(images):,} images; "
+            f"{path_text(labels_path)} has {len(labels):,} labels but {images_name} has {len(images):,} images; "
             "they must be the same number"
         )
     return images.reshape(len(images), -1).astype(np.float64), labels.astype(np.int64)
@@ -978,7 +993,7 @@ def _mnist_csv(path: Path):
         with open_text(path) as f:
             first = next((line for line in f if line.strip()), None)
             if first is None:
-                raise ValueError(f"{path} is empty: it has no rows to read")
+                raise ValueError(f"{path_text(path)} is empty: it has no rows to read")
             has_header = not _is_number(first.split(",")[0])
             try:
                 # load_csv reads plain numbers, such as MNIST's, at tens of MB/s (np.loadtxt at about 10)
@@ -993,40 +1008,44 @@ def _mnist_csv(path: Path):
                 except ValueError:
                     table = None
     except _READ_ERRORS as exc:
-        raise ValueError(f"{path} could not be read as a UTF-8 CSV text file: {exc}") from exc
+        raise ValueError(f"{path_text(path)} could not be read as a UTF-8 CSV text file: {exc}") from exc
     if table is None:
         # loadtxt stops at the first bad cell without naming the file; load_csv finds
         # it again and says where (it also reads quoted cells, which loadtxt does not).
         parsed = load_csv(path, target=0, header=has_header)
         if parsed.class_names != [str(k) for k in range(len(parsed.class_names))]:
             raise ValueError(
-                f"{path}: column 1 must hold digit labels (whole numbers), got names such as "
-                f"{parsed.class_names[-1]!r}"
+                f"{path_text(path)}: column 1 must hold digit labels (whole numbers), got names such as "
+                f"{shown(parsed.class_names[-1])}"
             )
         X, y = parsed.X, parsed.y.astype(np.float64)
     else:
         X, y = table[:, 1:], table[:, 0]
     if X.shape[1] != 784:
         raise ValueError(
-            f"{path} has {X.shape[1] + 1} columns; MNIST CSV has 785: the label, then 28 x 28 = 784 pixels"
+            f"{path_text(path)} has {X.shape[1] + 1} columns; MNIST CSV has 785: the label, then 28 x 28 = 784 pixels"
         )
     first_row = 1 + has_header
     bad = np.flatnonzero(~np.isfinite(y) | (y < 0) | (y != np.round(y)))
     if len(bad):
         raise ValueError(
-            f"{path}, row {first_row + bad[0]}, column 1: labels must be whole numbers >= 0, got {y[bad[0]].item()!r}"
+            f"{path_text(path)}, row {first_row + bad[0]}, column 1: labels must be whole numbers >= 0, "
+            f"got {y[bad[0]].item()!r}"
         )
     bad = np.argwhere(~np.isfinite(X) | (X < 0) | (X > 255))
     if len(bad):
         i, j = bad[0]
-        raise ValueError(f"{path}, row {first_row + i}, column {j + 2}: pixels must be 0-255, got {X[i, j].item()!r}")
+        raise ValueError(
+            f"{path_text(path)}, row {first_row + i}, column {j + 2}: pixels must be 0-255, got {X[i, j].item()!r}"
+        )
     return X, y.astype(np.int64)
 
 
 def _find_one(directory: Path, patterns, what):
     found = sorted({p for pattern in patterns for p in directory.glob(pattern)})
     if len(found) > 1:
-        raise ValueError(f"{directory} has several {what} files ({', '.join(p.name for p in found)}); keep one")
+        names = ", ".join(p.name for p in found)
+        raise ValueError(f"{path_text(directory)} has several {what} files ({names}); keep one")
     return found[0] if found else None
 
 
@@ -1073,20 +1092,22 @@ def mnist(path):
     if any(idx.values()):
         missing = [_MNIST_FILES[key] for key, found in idx.items() if found is None]
         if missing:
-            raise ValueError(f"{path} lacks the MNIST IDX file(s) {', '.join(missing)} (plain or .gz)")
+            raise ValueError(f"{path_text(path)} lacks the MNIST IDX file(s) {', '.join(missing)} (plain or .gz)")
         X_train, y_train = _mnist_idx(idx["train images"], idx["train labels"])
         X_test, y_test = _mnist_idx(idx["test images"], idx["test labels"])
         if X_train.shape[1] != X_test.shape[1]:
             raise ValueError(
-                f"{idx['train images']} holds images of {X_train.shape[1]} pixels but {idx['test images']} "
-                f"holds images of {X_test.shape[1]}; train and test images must be the same size"
+                f"{path_text(idx['train images'])} holds images of {X_train.shape[1]} pixels but "
+                f"{path_text(idx['test images'])} holds images of {X_test.shape[1]}; train and test images must be the "
+                "same size"
             )
         return X_train, X_test, y_train, y_test
     train = _find_one(path, ("mnist_train*.csv", "mnist_train*.csv.gz"), "mnist_train*.csv")
     test = _find_one(path, ("mnist_test*.csv", "mnist_test*.csv.gz"), "mnist_test*.csv")
     if train is None or test is None:
         raise ValueError(
-            f"{path} holds neither the four MNIST IDX files ({', '.join(_MNIST_FILES.values())}, plain or .gz) "
+            f"{path_text(path)} holds neither the four MNIST IDX files ({', '.join(_MNIST_FILES.values())}, plain or "
+            ".gz) "
             "nor a pair of mnist_train*.csv and mnist_test*.csv files"
         )
     X_train, y_train = _mnist_csv(train)

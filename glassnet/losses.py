@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet.checks import not_numbers
 from glassnet.registry import Configurable, Registry
 
 # log() of a probability is taken at no less than this, so a confident wrong
@@ -103,7 +104,7 @@ def check_sample_weight(name, value, n_samples, rows="X"):
         raise TypeError(f"{name} must be a 1-D array of numbers, one weight per sample, got {what}") from exc
     given = f"{type(value).__name__} of shape {w.shape} and dtype {w.dtype}"
     if w.dtype == bool or not (np.issubdtype(w.dtype, np.integer) or np.issubdtype(w.dtype, np.floating)):
-        raise TypeError(f"{name} must be a 1-D array of real numbers, one weight per sample, got {given}")
+        raise not_numbers(name, w, f"{name} must be a 1-D array of real numbers, one weight per sample, got {given}")
     if w.ndim != 1 or w.shape[0] != n_samples:
         raise ValueError(
             f"{name} must hold one weight per sample of {rows}: expected shape ({n_samples},), got shape {w.shape}"

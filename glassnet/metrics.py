@@ -9,6 +9,7 @@ import numpy as np
 
 from glassnet import checks
 from glassnet.losses import check_sample_weight
+from glassnet.memory import check_affordable
 
 
 def classes(Yhat) -> np.ndarray:
@@ -26,17 +27,21 @@ def classes(Yhat) -> np.ndarray:
     >>> classes(np.array([[0.5], [0.49]]))
     array([1, 0])
     """
-    Yhat = np.asarray(Yhat)
-    if Yhat.ndim != 2 or Yhat.shape[1] == 0:
-        raise ValueError(f"Yhat must be 2-D with at least one column (one row per sample), got shape {Yhat.shape}")
-    if Yhat.shape[1] == 1:
-        return (Yhat[:, 0] >= 0.5).astype(np.int64)
-    return Yhat.argmax(axis=1).astype(np.int64, copy=False)
+    return _classes("Yhat", Yhat)
+
+
+def _classes(name, value) -> np.ndarray:
+    M = checks.numeric_array(name, value, "a 2-D array of numbers")
+    if M.ndim != 2 or M.shape[1] == 0:
+        raise ValueError(f"{name} must be 2-D with at least one column (one row per sample), got shape {M.shape}")
+    if M.shape[1] == 1:
+        return (M[:, 0] >= 0.5).astype(np.int64)
+    return M.argmax(axis=1).astype(np.int64, copy=False)
 
 
 def n_correct(Yhat, Y) -> int:
     """How many rows of the outputs ``Yhat`` choose the class of the target rows ``Y`` (see ``classes``)."""
-    return int((classes(Yhat) == classes(Y)).sum())
+    return int((_classes("Yhat", Yhat) == _classes("Y", Y)).sum())
 
 
 def class_labels(name, y, n=None):
@@ -75,6 +80,7 @@ def confusion_counts(y_true, y_pred, n_classes=None) -> np.ndarray:
     n_classes = checks.positive_number("n_classes", n_classes, integer=True)
     if largest >= n_classes:
         raise ValueError(f"n_classes is {n_classes} but the labels go up to {largest}; labels must be below n_classes")
+    check_affordable(f"a confusion matrix of {n_classes:,} classes", 8.0 * n_classes**2, "give fewer classes")
     return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.checks import all_finite, class_labels, describe, finite_matrix, positive_number
+from glassnet.checks import all_finite, class_labels, describe, finite_matrix, numeric_array, positive_number
 from glassnet.layers import LAYERS, Dense
 from glassnet.losses import check_sample_weight, get_loss, weighted_mean
 from glassnet.metrics import classes, n_correct, regression_scores  # noqa: F401 (n_correct: its old home)
@@ -167,10 +167,7 @@ class Network:
         rows (or a 0/1 column for a one-output network), or a matrix of shape
         ``(N, n_out)`` such as one-hot rows or Rashid's 0.01/0.99 targets.
         """
-        arr = np.asarray(y)
-        if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating) or arr.dtype == bool):
-            # complex numbers included: casting them would silently drop the imaginary part
-            raise TypeError(f"{name} must be numeric labels or a target matrix, got {describe(y)}")
+        arr = numeric_array(name, y, "numeric labels or a target matrix")  # complex refused: casts drop the imaginary
         if arr.ndim == 2 and arr.shape[1] == 1 and self.n_out > 1:
             arr = arr[:, 0]
         if arr.ndim == 0 or arr.ndim > 2:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.checks import class_labels, describe, finite_matrix, finite_number, positive_number
+from glassnet.memory import check_affordable
 from glassnet.registry import Configurable, Registry
 
 # --------------------------------------------------------- preprocessing
@@ -455,6 +456,8 @@ def _label_matrix(y, n_classes, low, high):
     """Rows of ``low`` with ``high`` in each label's column."""
     n_classes = positive_number("n_classes", n_classes, integer=True)
     labels = class_labels("y", y, n_classes)
+    check_affordable(f"a {len(labels):,} x {n_classes:,} target matrix", 8.0 * len(labels) * n_classes,
+                     "give fewer classes")
     Y = np.full((len(labels), n_classes), low, dtype=np.float64)
     Y[np.arange(len(labels)), labels] = high
     return Y

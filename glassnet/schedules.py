@@ -22,6 +22,7 @@ staircase); exponential decay multiplies it by ``rate`` after every epoch.
 from __future__ import annotations
 
 from glassnet.checks import positive_number
+from glassnet.memory import check_affordable
 from glassnet.registry import Configurable, Registry
 
 
@@ -50,7 +51,9 @@ class Schedule(Configurable):
 
     def rates(self, epochs, lr0) -> list:
         """The learning rates of epochs ``1..epochs``."""
-        return [self(epoch, lr0) for epoch in range(1, positive_number("epochs", epochs, integer=True) + 1)]
+        epochs = positive_number("epochs", epochs, integer=True)
+        check_affordable(f"a list of the rates of {epochs:,} epochs", 32.0 * epochs, "ask for fewer epochs")
+        return [self(epoch, lr0) for epoch in range(1, epochs + 1)]
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self.settings)})"
