@@ -122,6 +122,18 @@ def test_the_page_loads_without_console_errors(page):
     assert len(pixel_colours(page.locator("#picture").screenshot())) > 20
 
 
+@pytest.mark.parametrize("dataset", ["circles", "xor", "corners", "gaussians", "spirals", "blobs", "surface",
+                                     "stairs", "toy16", "bugs"])
+def test_every_data_set_trains_and_draws(page, dataset):
+    page.evaluate(f"window.playground.configure({{dataset: {dataset!r}, features: ['x1', 'x2', 'x1x2']}})")
+    wait_until(page, f"window.playground.state.data.name === {dataset!r}")
+    page.click("#epoch")
+    wait_until(page, "window.playground.state.frame.epoch === 1")
+    kind = page.evaluate("window.playground.state.frame.picture.kind")
+    assert kind == {"surface": "values", "bugs": "curve"}.get(dataset, "classes")
+    assert len(pixel_colours(page.locator("#picture").screenshot())) > 10
+
+
 def test_the_stairs_preset_shows_the_tutorials_numbers_after_one_step(page):
     preset(page, "stairs")
     assert page.is_checked("input[name=notation][value=augmented]")

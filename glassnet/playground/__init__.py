@@ -16,6 +16,7 @@ and ``trace_step`` as everything else. The modules, from the data up:
 
 from __future__ import annotations
 
+import sys
 import threading
 import webbrowser
 
@@ -32,7 +33,8 @@ def serve(host="127.0.0.1", port=8765, open_browser=True, explicit_host=False, q
     server = PlaygroundServer(host, port, explicit_host=explicit_host, quiet=quiet)
     print(f"glassnet playground at {server.url} (Ctrl-C stops it)", flush=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"glassnet: warning: serving on {host}: anyone who can reach it can use this playground", flush=True)
+        print(f"glassnet: warning: serving on {host}: anyone who can reach it can use this playground",
+              file=sys.stderr, flush=True)
     if open_browser:
         threading.Timer(0.3, webbrowser.open, (server.url,)).start()
     try:

@@ -444,8 +444,6 @@ const DIVERGING = Array.from({length: 256}, (_, v) => {
 });
 const CLASS_SHADES = COLORS.map((c) => Array.from({length: 256}, (_, v) => mix(WHITE, hexRgb(c), 0.12 + 0.55 * v / 255)));
 
-function diverging(v) { return DIVERGING[v]; }
-
 // Paint bytes into a reused small canvas through a colour table; returns the canvas, to be drawn scaled.
 const scratch = new Map();
 function paintBytes(key, width, height, count, colourOf) {
@@ -496,7 +494,7 @@ function drawPicture() {
 function pointColor(d, target) {
   if (d.kind !== "regression") return COLORS[target % COLORS.length];
   const [lo, hi] = state.frame.picture ? [state.frame.picture.lo, state.frame.picture.hi] : [0, 1];
-  const rgb = diverging(Math.max(0, Math.min(255, (target - lo) / ((hi - lo) || 1) * 255)));
+  const rgb = DIVERGING[Math.round(Math.max(0, Math.min(255, (target - lo) / ((hi - lo) || 1) * 255)))];
   return `rgb(${rgb.join(",")})`;
 }
 
