@@ -125,7 +125,11 @@ def regression_scores(Y, Yhat, sample_weight=None, *, check=True) -> dict:
       ``SS_tot_j = sum_i w_i (Y_ij - Ybar_j)^2`` around the weighted mean
       ``Ybar_j``. A constant column (``SS_tot_j = 0``: it has no variance to
       explain) gets 1.0 when it is predicted exactly and 0.0 otherwise, as in
-      scikit-learn, never NaN.
+      scikit-learn, never NaN. The sums are taken on columns scaled by powers
+      of two, so a tiny spread (targets ``[0, 0, 1e-160]``) is not lost to
+      underflow; where the errors dwarf such a spread and ``SS_res_j / SS_tot_j``
+      exceeds the largest float, R² is given as ``-1.7976931348623157e+308``
+      (``-sys.float_info.max``), never ``-inf``.
     * ``mae`` = mean over columns of ``sum_i w_i |Y_ij - Yhat_ij| / sum_i w_i``.
     * ``rmse`` = mean over columns of ``sqrt(sum_i w_i (Y_ij - Yhat_ij)^2 / sum_i w_i)``.
 
@@ -148,6 +152,12 @@ def regression_scores(Y, Yhat, sample_weight=None, *, check=True) -> dict:
     -------
     dict with ``"r2"``, ``"mae"`` and ``"rmse"`` (floats)
 
+    Raises
+    ------
+    ValueError
+        Where finite ``Y`` and ``Yhat`` differ by more than the largest float
+        (``1e308`` against ``-1e308``), so that MAE and RMSE would be infinite.
+
     Examples
     --------
     >>> regression_scores([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
@@ -162,19 +172,41 @@ def regression_scores(Y, Yhat, sample_weight=None, *, check=True) -> dict:
     Y, Yhat = np.asarray(Y, np.float64), np.asarray(Yhat, np.float64)
     w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
     total = w.sum()
-    error = Y - Yhat
-    ss_res = w @ (error * error)
-    ss_tot = w @ (Y - w @ Y / total) ** 2
+    # Every sum is taken on the columns scaled by powers of two (exact: the same bits as unscaled wherever those
+    # neither overflow nor underflow), so that the squares of a tiny spread do not underflow to 0 and those of a
+    # huge error do not overflow; the scales are put back at the end.
+    with np.errstate(all="ignore"):  # a diverged run's NaN outputs (check=False) give NaN scores, quietly
+        e_mean = _exponents(Y)
+        Ys = np.ldexp(Y, -e_mean)
+        centred = Ys - w @ Ys / total
+        e_tot = _exponents(centred)
+        ss_tot = w @ np.ldexp(centred, -e_tot) ** 2  # times 4**(e_mean + e_tot)
+        e_err = _exponents(np.maximum(np.abs(Y), np.abs(Yhat)))
+        error = np.ldexp(Y, -e_err) - np.ldexp(Yhat, -e_err)
+        e_res = _exponents(error)
+        error = np.ldexp(error, -e_res)
+        ss_res = w @ (error * error)  # times 4**(e_err + e_res)
+        mae = np.ldexp(w @ np.abs(error) / total, e_err + e_res)
+        rmse = np.ldexp(np.sqrt(ss_res / total), e_err + e_res)
+        # ss_res / ss_tot, at most the largest float: R² as low as -1.8e308 (errors that dwarf a tiny spread)
+        ratio = np.minimum(np.ldexp(ss_res / ss_tot, 2 * (e_err + e_res - e_mean - e_tot)), np.finfo(np.float64).max)
     # A column that is constant (on the weighted rows) has no variance, whatever rounding says of its mean.
     ss_tot[(Y[w > 0] == Y[w > 0][:1]).all(axis=0)] = 0.0
     explained = ss_tot > 0
     r2 = np.where(ss_res == 0, 1.0, 0.0)
-    r2[explained] = 1.0 - ss_res[explained] / ss_tot[explained]
-    return {
-        "r2": float(r2.mean()),
-        "mae": float((w @ np.abs(error) / total).mean()),
-        "rmse": float(np.sqrt(ss_res / total).mean()),
-    }
+    r2[explained] = 1.0 - ratio[explained]
+    if np.isinf(mae).any() or np.isinf(rmse).any():
+        j = int(np.flatnonzero(np.isinf(mae) | np.isinf(rmse))[0])
+        if np.isfinite(Y[:, j]).all() and np.isfinite(Yhat[:, j]).all():
+            raise ValueError(f"the errors Y - Yhat of column {j} reach beyond float64's range (over 1.8e308), so "
+                             "mae and rmse cannot be given; scale the targets")
+    return {"r2": float(r2.mean()), "mae": float(mae.mean()), "rmse": float(rmse.mean())}
+
+
+def _exponents(M) -> np.ndarray:
+    """For every column of ``M``, the power of two ``e`` that puts its largest magnitude in ``[0.5, 1)`` once
+    divided by ``2**e`` (0 for a column of zeros, or one holding inf or NaN)."""
+    return np.frexp(np.abs(M).max(axis=0, initial=0.0))[1]
 
 
 def _regression_columns(name, value) -> np.ndarray:

@@ -12,9 +12,11 @@ class labels into target matrices.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from glassnet.checks import class_labels, describe, finite_matrix, finite_number, positive_number
+from glassnet.checks import all_finite, class_labels, describe, finite_matrix, finite_number, positive_number
 from glassnet.memory import check_affordable
 from glassnet.registry import Configurable, Registry
 
@@ -64,21 +66,62 @@ class Preprocessing(Configurable):
             raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit(X) first")
         return state
 
+    def _finite(self, out, X):
+        """``out``, the transform of ``X``, if it is finite, else a ``ValueError`` naming the first entry of ``X``
+        that scaled beyond the float range."""
+        if all_finite(out) or np.isfinite(out).all():
+            return out
+        i, j = (int(k) for k in np.argwhere(~np.isfinite(out))[0])
+        raise ValueError(
+            f"X[{i}, {j}] is {float(X[i, j]):g}, which this {type(self).__name__} scales beyond {out.dtype}'s range "
+            f"(+-{float(np.finfo(out.dtype).max):.1e}): it lies far outside the values it was fitted on; refit it on "
+            "data like these, or scale them first"
+        )
 
-def _column_std(X, mean, rows=4096):
-    """``X.std(axis=0)`` (around the given ``mean``) a block of rows at a time, so that no temporary as large
-    as ``X`` is made."""
-    total = np.zeros(X.shape[1])
-    for start in range(0, len(X), rows):
-        block = X[start : start + rows] - mean
-        block *= block
-        total += block.sum(axis=0)
-    return np.sqrt(total / len(X))
+
+def _column_std(X, mean, high, low, rows=4096):
+    """``X.std(axis=0)`` (around the given ``mean``; ``high`` and ``low`` are the column maxima and minima) a
+    block of rows at a time, so that no temporary as large as ``X`` is made.
+
+    The deviations are scaled by a power of two per column first (exact: the same bits as unscaled wherever
+    those neither overflow nor underflow), so that the squares of a tiny spread (``[0, 0, 1e-200]``) do not
+    underflow to 0, nor those of a huge one overflow.
+    """
+    with np.errstate(under="ignore"):
+        half_mean = np.ldexp(mean, -1)
+        half = np.maximum(np.abs(np.ldexp(high, -1) - half_mean), np.abs(np.ldexp(low, -1) - half_mean))
+        e = np.frexp(half)[1] + 1  # the largest deviation, divided by 2**e, is in [0.5, 1) (near enough)
+        centre = np.ldexp(mean, -e)
+        total = np.zeros(X.shape[1])
+        for start in range(0, len(X), rows):
+            block = np.ldexp(X[start : start + rows], -e)
+            block -= centre
+            block *= block
+            total += block.sum(axis=0)
+        return np.ldexp(np.sqrt(total / len(X)), e)
+
+
+def _column_mean(X):
+    """``X.mean(axis=0)``, also where the column sums go beyond the float range."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = X.mean(axis=0)
+    if not np.isfinite(mean).all():  # the mean of the columns divided by a power of two above the row count
+        k = math.ceil(math.log2(len(X))) + 1
+        with np.errstate(under="ignore"):
+            mean = np.ldexp(np.ldexp(X, -k).mean(axis=0), k)
+    return mean
 
 
 def _columns(X, *arrays):
-    """The fitted per-column ``arrays`` in ``X``'s float dtype."""
-    return [a.astype(X.dtype, copy=False) for a in arrays]
+    """``X`` and the fitted per-column ``arrays`` in ``X``'s float dtype; for a float32 ``X`` whose arrays
+    float32 cannot hold (they overflow, or a nonzero one becomes 0), ``X`` and the arrays in float64."""
+    if X.dtype == np.float32:
+        with np.errstate(over="ignore", under="ignore"):
+            cast = [a.astype(np.float32) for a in arrays]
+        if all(np.isfinite(c).all() and np.array_equal(c == 0, a == 0) for c, a in zip(cast, arrays)):
+            return X, cast
+        return X.astype(np.float64), list(arrays)
+    return X, [a.astype(X.dtype, copy=False) for a in arrays]
 
 
 class Standardize(Preprocessing):
@@ -86,7 +129,12 @@ class Standardize(Preprocessing):
 
     ``transform(X) = (X - mean_) / scale_``, with the column means and
     (population) standard deviations of the data given to ``fit``. A constant
-    column gets ``scale_ = 1`` and comes out as zeros: no division by zero.
+    column gets ``scale_ = 1`` and comes out as zeros: no division by zero. So
+    does a column whose standard deviation is too small to divide by (below
+    the smallest normal float, 2.2e-308): it comes out as ``X - mean_``. A
+    tiny but normal spread (``[0, 0, 1e-200]``) is scaled as any other, and
+    ``transform`` raises a ``ValueError`` for an entry that would scale beyond
+    the float range, rather than give inf.
 
     Attributes
     ----------
@@ -108,12 +156,14 @@ class Standardize(Preprocessing):
     def fit(self, X):
         """Learn each column's mean and standard deviation from ``X``; returns ``self``."""
         X = finite_matrix("X", X)
-        constant = X.max(axis=0) == X.min(axis=0)
-        mean = X.mean(axis=0)
+        high, low = X.max(axis=0), X.min(axis=0)
+        constant = high == low
+        mean = _column_mean(X)
         # The mean of identical floats can differ from them in the last bit; use
         # the value itself so a constant column becomes exact zeros.
         mean[constant] = X[0, constant]
-        self._set(mean, np.where(constant, 1.0, _column_std(X, mean)))
+        std = _column_std(X, mean, high, low)
+        self._set(mean, np.where(constant | (std < np.finfo(np.float64).tiny), 1.0, std))
         return self
 
     def _set(self, mean, scale):
@@ -123,10 +173,14 @@ class Standardize(Preprocessing):
         """``(X - mean_) / scale_``."""
         self.check_fitted(self.mean_)
         X = self._input(X)
-        mean, scale = _columns(X, self.mean_, self.scale_)
-        out = np.subtract(X, mean)
-        out /= scale  # in place: one new array, not two
-        return out
+        work, (mean, scale) = _columns(X, self.mean_, self.scale_)
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            out = np.subtract(work, mean)
+            out /= scale  # in place: one new array, not two
+            if not all_finite(out):  # X - mean beyond the float range, perhaps: halve both first
+                out = np.ldexp((np.ldexp(work, -1) - np.ldexp(mean, -1)) / scale, 1)
+            out = out.astype(X.dtype, copy=False)
+        return self._finite(out, X)
 
     def config(self) -> dict:
         """``{"name": "standardize"}``: nothing to set; the numbers are in ``arrays()``."""
@@ -159,7 +213,10 @@ class MinMax(Preprocessing):
     ``transform(X) = low + (X - min_) * (high - low) / (max_ - min_)``. Values
     outside the fitted range land outside ``[low, high]``. A column that was
     constant during ``fit`` maps to ``low`` whatever it holds later, so the
-    network sees it where it saw it in training.
+    network sees it where it saw it in training; so does a column whose range
+    is too small to divide by (``(high - low) / (max_ - min_)`` beyond the
+    largest float: a range of 1e-310 for ``[0, 1]``). ``transform`` raises a
+    ``ValueError`` for an entry that would scale beyond the float range.
 
     Parameters
     ----------
@@ -179,6 +236,9 @@ class MinMax(Preprocessing):
         self.high = finite_number("high", high)
         if not self.low < self.high:
             raise ValueError(f"MinMax needs low < high, got low={self.low!r}, high={self.high!r}")
+        if not math.isfinite(self.high - self.low):
+            raise ValueError(f"MinMax needs high - low within float64's range (1.8e308), got low={self.low!r}, "
+                             f"high={self.high!r}")
         self.min_ = self.max_ = self._scale = None
 
     def fit(self, X):
@@ -188,16 +248,28 @@ class MinMax(Preprocessing):
         return self
 
     def _set(self, low_values, high_values):
-        span = high_values - low_values
+        width = self.high - self.low
+        with np.errstate(over="ignore", under="ignore"):
+            span = high_values - low_values
+            scale = np.divide(width, span, out=np.zeros_like(span), where=span > 0)
+            wide = np.isinf(span)  # a range beyond the float range: halve it first
+            scale[wide] = np.ldexp(width / (np.ldexp(high_values[wide], -1) - np.ldexp(low_values[wide], -1)), -1)
+        scale[np.isinf(scale)] = 0.0  # a range too small to divide by: as if constant
         self.min_, self.max_, self.n_features_ = low_values, high_values, len(low_values)
-        self._scale = np.divide(self.high - self.low, span, out=np.zeros_like(span), where=span > 0)
+        self._scale = scale
 
     def transform(self, X):
         """``low + (X - min_) * (high - low) / (max_ - min_)``."""
         self.check_fitted(self.min_)
         X = self._input(X)
-        low_values, scale = _columns(X, self.min_, self._scale)
-        return (X - low_values) * scale + X.dtype.type(self.low)
+        work, (low_values, scale) = _columns(X, self.min_, self._scale)
+        low = work.dtype.type(self.low)
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            out = (work - low_values) * scale + low
+            if not all_finite(out):  # X - min_ beyond the float range, perhaps: halve both first
+                out = np.ldexp((np.ldexp(work, -1) - np.ldexp(low_values, -1)) * scale, 1) + low
+            out = out.astype(X.dtype, copy=False)
+        return self._finite(out, X)
 
     def config(self) -> dict:
         """``{"name": "minmax", "low": ..., "high": ...}``."""
@@ -261,7 +333,13 @@ class RashidScale(Preprocessing):
     def transform(self, X):
         """``X / max_value * 0.99 + 0.01``."""
         X = self._input(X)
-        return X * X.dtype.type(0.99 / self.max_value) + X.dtype.type(0.01)
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            factor = np.asarray(0.99 / self.max_value).astype(X.dtype)
+            if np.isfinite(factor):
+                out = X * factor + X.dtype.type(0.01)
+            else:  # a max_value too small to divide 0.99 by (1e-310): divide X by it first
+                out = (np.asarray(X, np.float64) / self.max_value * 0.99 + 0.01).astype(X.dtype)
+        return self._finite(out, X)
 
     def config(self) -> dict:
         """``{"name": "rashid", "max_value": ..., "n_features": ...}`` (``n_features`` None before ``fit``)."""

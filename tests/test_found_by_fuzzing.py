@@ -9,6 +9,8 @@ import pytest
 
 import glassnet
 from glassnet import tables
+from glassnet.metrics import regression_scores
+from glassnet.preprocessing import MinMax, RashidScale, Standardize
 
 
 def test_model_file_error_message_has_no_newline(tmp_path):
@@ -83,3 +85,34 @@ def test_model_file_with_unfitted_columns_is_refused(tmp_path):
         # loads; predict_proba({"a": [0.5], "b": [1.0]}) then raises RuntimeError "this Columns is not fitted
         # yet; call fit(X) first", and `glassnet inspect` prints half and exits 2 "'NoneType' object is not iterable"
         glassnet.load(tmp_path / "unfitted.safetensors")
+
+
+def test_evaluate_r2_is_finite_for_targets_of_tiny_variance():
+    net = glassnet.Network([glassnet.Dense(1, 1, "linear")], loss="squared_error", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # RuntimeWarning: overflow encountered in divide
+        scores = net.evaluate([[1.0]] * 3, [0.0, 0.0, 1e-160])
+    assert all(np.isfinite(value) for value in scores.values()), scores  # r2 was -inf
+    assert scores["r2"] == -np.finfo(np.float64).max  # errors of 0.5 dwarf a spread of 1e-160
+    # a tiny spread predicted about as well as its size is scored as any other: the squares do not underflow
+    assert regression_scores([0, 0, 1e-160], [0, 0, 2e-160])["r2"] == pytest.approx(-0.5)
+
+
+@pytest.mark.parametrize("X", [[[0.0], [0.0], [1e-200]], [[0.0], [0.0], [1e-310]], [[0.0], [1e-310]],
+                               [[1.7e308], [1.7e308], [-1.0]], [[1e308], [-1e308]]])
+@pytest.mark.parametrize("scaler", [Standardize, MinMax])
+def test_scaling_a_column_of_tiny_or_huge_spread_gives_finite_numbers(X, scaler):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # divide by zero, overflow, invalid value
+        scaled = scaler().fit_transform(X)  # Standardize gave +-inf for 1e-200 (its std underflowed); MinMax NaN
+    assert np.all(np.isfinite(scaled)), scaled
+    if X[-1] == [1e-200]:
+        assert scaled.ravel() == pytest.approx([-2**-0.5, -2**-0.5, 2**0.5] if scaler is Standardize
+                                               else [0, 0, 1])
+
+
+def test_rashid_scale_of_a_tiny_maximum_gives_finite_numbers():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaled = RashidScale(max_value=1e-310).fit_transform([[0.0], [1e-310]])
+    assert scaled.ravel().tolist() == [0.01, 1.0]

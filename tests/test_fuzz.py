@@ -563,11 +563,7 @@ def test_evaluate_returns_finite_scores_or_raises_value_or_type_errors(evaluate_
     scores_of_task = {"loss", "r2", "mae", "rmse"} if which == "regression" else {"loss", "accuracy"}
     assert set(scores) == {*scores_of_task, "n_samples"}
     assert isinstance(scores["n_samples"], int) and scores["n_samples"] >= 1
-    # Known bug, excluded here by name until it is fixed: R² overflows to -inf where the targets' variance is
-    # tiny but not 0 (test_bug_evaluate_r2_is_finite in the report of issue 9, item 7). Nothing else may be
-    # non-finite, and r2 nothing but -inf.
-    checked = {key: value for key, value in scores.items() if not (key == "r2" and value == -np.inf)}
-    assert all(np.isfinite(value) for value in checked.values()), scores
+    assert all(np.isfinite(value) for value in scores.values()), scores
     assert scores["loss"] >= 0 and 0 <= scores.get("accuracy", 0) <= 1, scores
 
 
@@ -680,22 +676,13 @@ def _check_prepared(prepared, names, ignore, scale):
     else:
         for y in (prepared.y_train, prepared.y_test):
             assert y.shape[1:] == (len(prepared.task.targets),) and np.all(np.isfinite(y))
-    # Known bug, excluded here by name until it is fixed: Standardize and MinMax divide by a spread that
-    # underflows, so a column of tiny but nonzero spread (such as [0, 0, 1e-200]) scales to inf or NaN
-    # (test_bug_scaling_a_column_of_tiny_spread_gives_finite_numbers in the report of issue 9, item 7). Such
-    # columns (rashid: all columns, when the largest value is that tiny) are left out of the checks below.
-    encoded = prepared.columns.transform(prepared.X_train)
-    spread = encoded.max(axis=0) - encoded.min(axis=0)
-    checked = ~((spread > 0) & (spread < 1e-150))
-    if scale == "rashid" and 0 < encoded.max() < 1e-150:
-        checked[:] = False
-    with np.errstate(all="ignore" if not checked.all() else "raise", under="ignore"):
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
         try:  # rashid refuses negative inputs and all-zero ones
             scaled = prepared.preprocessing(scale).transform(prepared.X_train)
         except (ValueError, TypeError) as exc:
             assert "\n" not in str(exc), str(exc)
         else:
-            assert scaled.shape == (n_train, prepared.n_inputs) and np.all(np.isfinite(scaled[:, checked]))
+            assert scaled.shape == (n_train, prepared.n_inputs) and np.all(np.isfinite(scaled))
     for line in (*prepared.notes, *prepared.warnings):
         assert isinstance(line, str) and "\n" not in line, line
 
