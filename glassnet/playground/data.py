@@ -237,7 +237,7 @@ def csv_data(frame, target, plot, train_ratio, seed) -> Data:
         plot = tuple(features.index(p) for p in plot)
     both = np.vstack([raw_train, raw_test])
     extent = []
-    for j in (plot if len(plot) == 2 else (plot[0],)):
+    for j in plot:
         lo, hi = float(both[:, j].min()), float(both[:, j].max())
         pad = 0.05 * (hi - lo) or 1.0
         extent += [lo - pad, hi + pad]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -119,8 +120,6 @@ class Session:
     """One browser tab's run. Not thread-safe by itself: the server holds ``lock`` around every call."""
 
     def __init__(self, session_id, settings=None):
-        import threading
-
         self.id = session_id
         self.lock = threading.Lock()
         self.last_used = time.monotonic()

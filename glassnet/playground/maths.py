@@ -39,9 +39,9 @@ LOSS = {
 
 def block(part, title, formula, name, value, layer=None, units=False):
     """One matrix as the page shows it; ``units``: its columns are layer ``layer``'s units (highlightable)."""
-    M = np.atleast_2d(np.asarray(value, dtype=np.float64))
-    if np.ndim(value) == 1:
-        M = M.reshape(1, -1) if name.startswith("b") or name.startswith("db") else M.reshape(-1, 1)
+    M = np.asarray(value, dtype=np.float64)
+    if M.ndim == 1:  # a bias is a row; per-row losses are a column
+        M = M.reshape(1, -1) if name.startswith(("b", "db")) else M.reshape(-1, 1)
     shown = M[:SHOWN_ROWS, :SHOWN_COLS]
     return {"part": part, "title": title, "formula": formula, "name": name, "shape": list(np.shape(value)),
             "rows": shown.tolist(), "more_rows": M.shape[0] - shown.shape[0], "more_cols": M.shape[1] - shown.shape[1],

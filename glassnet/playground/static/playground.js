@@ -34,7 +34,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   session: null, settings: null, data: null, network: null, featureMaps: [], frame: null,
   notation: "standard", playing: false, loop: null, history: [], selected: null, hover: null, pointer: null,
-  presets: {}, limits: {}, rate: 0, updates: 0, mathsShownAt: 0, queue: Promise.resolve(),
+  presets: {}, limits: {}, rate: 0, updates: 0, mathsShownAt: 0, panelsShownAt: 0, queue: Promise.resolve(),
 };
 // for the tests and the curious: the state, the API, and where the network picture puts each unit
 window.playground = {state, api, configure, step, stop, layout: () => layout()};
@@ -98,17 +98,22 @@ function step(kind) {
   return next;
 }
 
+// Every frame repaints the two pictures and the counters; while playing, the loss curve and the units table
+// follow ten times a second and the maths panel three times, which keeps the browser's share of the work small.
 function onFrame(f, always) {
   state.frame = f;
   if (f.train) state.history.push({steps: f.steps, train: f.train.loss, test: f.test ? f.test.loss : null});
   if (state.history.length > 4000) state.history = state.history.filter((_, i) => i % 2 === 0);
   drawPicture();
   drawNetwork();
-  drawLoss();
   showCounters();
-  showUnits();
-  const now = performance.now();
-  if (always || !state.playing || now - state.mathsShownAt > 300) {
+  const now = performance.now(), quiet = always || !state.playing;
+  if (quiet || now - state.panelsShownAt > 100) {
+    drawLoss();
+    showUnits();
+    state.panelsShownAt = now;
+  }
+  if (quiet || now - state.mathsShownAt > 300) {
     showMaths();
     state.mathsShownAt = now;
   }
@@ -138,15 +143,21 @@ async function play() {
   state.loop = null;
 }
 
-// The next batches are asked for before this picture is drawn, so the server trains while the page paints.
+// Two requests stay in flight while playing: the server trains the next batches while the page receives and
+// paints the last ones. The session's lock on the server runs them one after the other, so the run is the same
+// as with one request at a time; a frame that overtook a later one on another connection is not shown.
 async function playLoop() {
   const ask = () => api("step", {steps: Number($("speed").value)});
-  let pending = ask(), count = 0, since = performance.now();
-  while (pending) {
+  const pending = [ask(), ask()];
+  let count = 0, since = performance.now(), shown = -1;
+  while (pending.length) {
     let f;
-    try { f = await pending; } catch (err) { pause(); showError(err); break; }
-    pending = state.playing && !f.diverged ? ask() : null;
-    onFrame(f, !pending);
+    try { f = await pending.shift(); } catch (err) { pause(); showError(err); break; }
+    if (state.playing && !f.diverged) pending.push(ask());
+    else state.playing = false;
+    if (f.steps < shown) continue;
+    shown = f.steps;
+    onFrame(f, !state.playing && pending.length === 0);
     count += 1;
     state.updates += 1;
     const now = performance.now();
@@ -156,6 +167,7 @@ async function playLoop() {
       count = 0; since = now;
     }
   }
+  await Promise.allSettled(pending);
   pause();
 }
 
