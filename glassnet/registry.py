@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 
-from glassnet.checks import describe
+from glassnet.checks import describe, shown
 
 
 class Registry(Mapping):
@@ -72,7 +72,7 @@ class Registry(Mapping):
             )
         name = spec[self.key]
         if name not in self._classes:
-            raise ValueError(f"unknown {self.kind} {name!r}; expected one of {sorted(self)}")
+            raise ValueError(f"unknown {self.kind} {shown(name)}; expected one of {sorted(self)}")
         return self._classes[name].from_config(spec, **context)
 
     def __repr__(self):
@@ -112,11 +112,17 @@ def settings_of(cls, config: dict, key: str = "name", extra: tuple = ()) -> dict
     if not isinstance(config, dict):
         raise TypeError(f"{cls.kind} config must be a dict, got {describe(config)}")
     kwargs = {k: v for k, v in config.items() if k != key and k not in extra}
-    unknown = sorted(set(kwargs) - set(cls.settings))
+    unknown = sorted(set(kwargs) - set(cls.settings), key=str)
     if unknown:
-        raise ValueError(f"{cls.kind} {cls.name!r} has no setting {unknown}; its settings are {list(cls.settings)}")
+        raise ValueError(f"{cls.kind} {cls.name!r} has no setting {_few(unknown)}; its settings are "
+                         f"{list(cls.settings)}")
     required = [n for n, p in inspect.signature(cls).parameters.items() if p.default is p.empty and n in cls.settings]
     missing = [n for n in required if n not in kwargs]
     if missing:
-        raise ValueError(f"{cls.kind} {cls.name!r} needs the setting(s) {missing}; got {sorted(kwargs)}")
+        raise ValueError(f"{cls.kind} {cls.name!r} needs the setting(s) {missing}; got {_few(sorted(kwargs, key=str))}")
     return kwargs
+
+
+def _few(names) -> str:
+    """A list of names for a message: on one line, each cut, no more than five of them."""
+    return "[" + ", ".join(shown(name, 40) for name in names[:5]) + ", ..." * (len(names) > 5) + "]"
