@@ -302,6 +302,8 @@ def class_labels(name: str, value, n_classes: int | None = None, n_rows: int | N
     if n_rows is not None and arr.size != n_rows:
         raise ValueError(f"{name} has {arr.size} rows but X has {n_rows} samples; they must match")
     top = "" if n_classes is None else f" to {n_classes - 1}"
+    if arr.dtype.kind == "f" and arr.dtype.itemsize < 8:
+        arr = arr.astype(np.float64)  # float16 cannot hold 2**63, the bound below: comparing would overflow
     bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 0) | (arr >= 2**63)  # int64 holds them
     if n_classes is not None:
         bad |= arr >= n_classes

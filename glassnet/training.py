@@ -27,7 +27,7 @@ import numpy as np
 from glassnet import checkpoint as checkpoints
 from glassnet import fastpath, files, tables
 from glassnet.callbacks import MONITORS, EarlyStopping, StopTraining, is_better
-from glassnet.checks import choice, class_labels, describe, flag, positive_number
+from glassnet.checks import choice, class_labels, describe, finite_matrix, flag, positive_number, shown
 from glassnet.divergence import Divergence
 from glassnet.history import History, batch_losses
 from glassnet.losses import check_sample_weight, weighted_mean
@@ -160,7 +160,7 @@ def _class_weight_spec(class_weight, n_classes):
         return class_weight
     expected = "'balanced' or a dict {class index: weight}"
     if isinstance(class_weight, str):
-        raise ValueError(f"unknown class_weight {class_weight!r}; expected {expected}")
+        raise ValueError(f"unknown class_weight {shown(class_weight)}; expected {expected}")
     if not isinstance(class_weight, Mapping):
         raise TypeError(f"class_weight must be {expected}, got {describe(class_weight)}")
     weights = np.ones(n_classes)
@@ -168,7 +168,7 @@ def _class_weight_spec(class_weight, n_classes):
         if isinstance(key, bool) or not isinstance(key, numbers.Integral):
             raise TypeError(f"class_weight keys must be class indices (int), got {describe(key)}")
         if not 0 <= key < n_classes:
-            raise ValueError(f"class_weight has key {int(key)}, but the classes are 0 to {n_classes - 1}")
+            raise ValueError(f"class_weight has key {shown(int(key))}, but the classes are 0 to {n_classes - 1}")
         weights[key] = positive_number(f"class_weight[{int(key)}]", value, allow_zero=True)
     return weights
 
@@ -422,7 +422,7 @@ def _fit(net, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data,
     if not getattr(net.preprocessing, "takes_tables", False):
         net.preprocessing = tables.with_columns(net.preprocessing, X, feature_names, net.n_in)
     X = net.prepare_X(X, dtype=dtype, feature_names=feature_names)
-    Y = net.targets(y, X.shape[0]).astype(dtype, copy=False)
+    Y = finite_matrix("y", net.targets(y, X.shape[0]), dtype=dtype)  # 1e39 is beyond float32's range
     w = None if sample_weight is None else check_sample_weight("sample_weight", sample_weight, X.shape[0])
     labels = None if class_weight is None else class_rows("y", Y)
     train, val = _validation(net, (X, Y, w, labels), validation_data, split, dtype, class_weight is not None)
@@ -521,7 +521,8 @@ def _validation(net, rows, validation_data, split, dtype, need_classes):
                 f"got {describe(validation_data)}"
             )
         Xv = net.prepare_X(validation_data[0], "validation_data X", dtype)
-        Yv = net.targets(validation_data[1], Xv.shape[0], "validation_data y").astype(dtype)
+        Yv = finite_matrix("validation_data y", net.targets(validation_data[1], Xv.shape[0], "validation_data y"),
+                           dtype=dtype)
         wv = None
         if len(validation_data) == 3 and validation_data[2] is not None:
             wv = check_sample_weight("validation_data sample_weight", validation_data[2], Xv.shape[0],

@@ -116,3 +116,10 @@ def test_rashid_scale_of_a_tiny_maximum_gives_finite_numbers():
         warnings.simplefilter("error")
         scaled = RashidScale(max_value=1e-310).fit_transform([[0.0], [1e-310]])
     assert scaled.ravel().tolist() == [0.01, 1.0]
+
+
+def test_float16_class_labels_do_not_overflow_when_checked():
+    net = glassnet.Network([glassnet.Dense(3, 3, "softmax")], seed=0)
+    with np.errstate(over="raise"):  # FloatingPointError: overflow encountered in cast (2**63 as a float16)
+        scores = net.evaluate([[0.0, 0.0, 0.0]], np.array([0.0], dtype=np.float16))
+    assert scores["n_samples"] == 1

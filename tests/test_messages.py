@@ -9,6 +9,7 @@ twice in a Network (test_config.py).
 """
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -118,6 +119,28 @@ def test_a_finite_number_beyond_float32_is_not_called_infinite(where):
     assert message == f"{where}[2, 3] is 1e+39, beyond float32's range (+-3.4e38); scale the data, or use float64"
     assert "NaN" not in message and "infinite" not in message
     net().fit(X, Y_OK, epochs=1, dtype=np.float64)  # finite in float64: trained on
+
+
+@pytest.mark.parametrize("where", ["y", "validation_data y"])
+def test_a_regression_target_beyond_float32_is_named(where):
+    regression = glassnet.Network([glassnet.Dense(4, 1, "linear")], loss="squared_error", seed=0)
+    y = np.zeros(6)
+    y[4] = -1e39
+    kwargs = {"validation_data": (X_OK, y)} if where != "y" else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # RuntimeWarning: overflow encountered in cast, then TrainingDiverged
+        with pytest.raises(ValueError) as info:
+            regression.fit(X_OK, y if where == "y" else np.zeros(6), epochs=1, **kwargs)
+    assert one_line(str(info.value)) == (f"{where}[4, 0] is -1e+39, beyond float32's range (+-3.4e38); scale the "
+                                         "data, or use float64")
+    regression.fit(X_OK, y, epochs=1, dtype=np.float64)  # finite in float64: trained on
+
+
+def test_a_long_or_huge_class_weight_is_cut():
+    with pytest.raises(ValueError, match=r"^unknown class_weight 'a{56}\.\.\.; expected 'balanced' or a dict"):
+        net().fit(X_OK, Y_OK, epochs=1, class_weight="a" * 1000)
+    with pytest.raises(ValueError, match=r"^class_weight has key 10{56}\.\.\., but the classes are 0 to 1$"):
+        net().fit(X_OK, Y_OK, epochs=1, class_weight={10**400: 1})
 
 
 @pytest.mark.parametrize("entry", ["fit", "predict", "evaluate", "validation_data"])
