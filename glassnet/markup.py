@@ -337,7 +337,7 @@ def _mml(item) -> str:
         rows = "".join("<mtr>" + "".join(
             f"<mtd><mo>{marks[c]}</mo></mtd>" if c in marks else f"<mtd><mn>{c.replace('-', chr(0x2212))}</mn></mtd>"
             for c in row) + "</mtr>" for row in cells)
-        matrix = f"<mrow><mo>[</mo><mtable>{rows}</mtable><mo>]</mo></mrow>"
+        matrix = f'<mtable class="matrix">{rows}</mtable>'
         if elided:
             matrix = f"<munder>{matrix}<mrow><mn>{shape[0]}</mn><mo>\u00d7</mo><mn>{shape[1]}</mn></mrow></munder>"
         return matrix
@@ -354,8 +354,7 @@ def _mml(item) -> str:
     if isinstance(item, Sum):
         return f"<munder><mo>\u2211</mo><mi>{html.escape(item.index)}</mi></munder>"
     if isinstance(item, Block):
-        return ("<mrow><mo>[</mo><mtable><mtr>" + "".join(f"<mtd>{_mml(c)}</mtd>" for c in item.cells)
-                + "</mtr></mtable><mo>]</mo></mrow>")
+        return '<mtable class="matrix"><mtr>' + "".join(f"<mtd>{_mml(c)}</mtd>" for c in item.cells) + "</mtr></mtable>"
     if isinstance(item, Words):
         return f"<mtext>{html.escape(item.text)}</mtext>"
     raise TypeError(f"not a math item: {item!r}")
@@ -365,7 +364,15 @@ def _mml(item) -> str:
 CSS = """
 .glassnet { font-family: system-ui, sans-serif; line-height: 1.45; max-width: 70rem; margin: 0 auto; padding: 0 1rem; }
 .glassnet math[display="block"] { display: block; overflow-x: auto; margin: 0.6rem 0; padding: 0.2rem 0; }
-.glassnet mtd { text-align: right; padding: 0.1rem 0.45rem; }
+.glassnet mtd { padding: 0.1em 0.45em; }
+.glassnet mtd > mn { display: block; }
+/* square brackets drawn with borders: they stretch to any matrix, with or without a math font */
+.glassnet mtable.matrix { border-left: 1.5px solid; border-right: 1.5px solid; padding: 0 0.1em; margin: 0 0.15em;
+  background: linear-gradient(currentColor, currentColor) top left / 0.4em 1.5px no-repeat,
+    linear-gradient(currentColor, currentColor) bottom left / 0.4em 1.5px no-repeat,
+    linear-gradient(currentColor, currentColor) top right / 0.4em 1.5px no-repeat,
+    linear-gradient(currentColor, currentColor) bottom right / 0.4em 1.5px no-repeat; }
+.glassnet math { font-family: math; }
 .glassnet pre { background: #f6f8fa; padding: 0.6rem; overflow-x: auto; }
 .glassnet table { border-collapse: collapse; margin: 0.6rem 0; }
 .glassnet th, .glassnet td { border: 1px solid #ccc; padding: 0.2rem 0.6rem; text-align: right; }
