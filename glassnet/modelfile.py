@@ -31,7 +31,7 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save as safetensors_save
 
-from glassnet.checks import describe, file_path, output_file
+from glassnet.checks import describe, file_path, output_file, path_text, shown
 from glassnet.files import write_atomically
 from glassnet.history import History
 from glassnet.version import __version__
@@ -227,25 +227,31 @@ def read(path):
     checked by ``glassnet.io.load`` as it builds the network.
     """
     path = file_path("path", path)
-    if not path.exists():
-        raise FileNotFoundError(f"model file {path} does not exist")
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory, not a model file")
-    if path.stat().st_size == 0:
-        raise ModelFileError(f"{path} is not a glassnet model file: the file is empty (0 bytes)")
+    where = path_text(path)  # on one line, cut
+    try:
+        exists = path.exists()
+        size = path.stat().st_size if exists and not path.is_dir() else None
+    except OSError as exc:  # a name too long for the system, and the like
+        raise ValueError(f"model file {where}: {exc.strerror or exc}") from None
+    if not exists:
+        raise FileNotFoundError(f"model file {where} does not exist")
+    if size is None:
+        raise IsADirectoryError(f"{where} is a directory, not a model file")
+    if size == 0:
+        raise ModelFileError(f"{where} is not a glassnet model file: the file is empty (0 bytes)")
     try:
         with safe_open(path, framework="numpy") as f:
             metadata = f.metadata() or {}
             if METADATA_KEY not in metadata:
                 raise ModelFileError(
-                    f"{path} was not written by glassnet: it is a safetensors file, but its header has no "
+                    f"{where} was not written by glassnet: it is a safetensors file, but its header has no "
                     f"{METADATA_KEY!r} metadata entry describing the network"
                 )
             # Copies: the reader maps the file into memory, the network needs its own writable arrays.
             tensors = {name: np.array(f.get_tensor(name)) for name in f.keys()}
     except SafetensorError as exc:
         raise ModelFileError(
-            f"{path} is not a glassnet model file: it is not a valid safetensors file ({_printable(exc)}); "
+            f"{where} is not a glassnet model file: it is not a valid safetensors file ({_printable(exc)}); "
             "it may be truncated or corrupted"
         ) from exc
     except TypeError as exc:  # a tensor dtype NumPy lacks, such as bfloat16
@@ -275,23 +281,23 @@ def read(path):
         raise damaged(path, f"its {METADATA_KEY!r} metadata must be a JSON object, got {type(document).__name__}")
     if document.get("format") != FORMAT:
         raise ModelFileError(
-            f"{path} was not written by glassnet as a model: its format is {document.get('format')!r}, "
+            f"{where} was not written by glassnet as a model: its format is {shown(document.get('format'))}, "
             f"expected {FORMAT!r}"
         )
     version = document.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise damaged(path, f"format_version must be a positive integer, got {version!r}")
+        raise damaged(path, f"format_version must be a positive integer, got {shown(version)}")
     if version > FORMAT_VERSION:
         raise ModelFileError(
-            f"{path} uses glassnet model format version {version}, written by glassnet "
-            f"{document.get('glassnet_version')}; this glassnet ({__version__}) reads versions up to "
+            f"{where} uses glassnet model format version {version}, written by glassnet "
+            f"{_plain(document.get('glassnet_version'))}; this glassnet ({__version__}) reads versions up to "
             f"{FORMAT_VERSION}: upgrade glassnet to load it"
         )
     for key in ("glassnet_version", "network", "preprocessing", "class_names", "history"):
         if key not in document:
             raise damaged(path, f"its metadata has no {key!r} entry")
     if not isinstance(document["glassnet_version"], str):
-        raise damaged(path, f"glassnet_version must be a string, got {document['glassnet_version']!r}")
+        raise damaged(path, f"glassnet_version must be a string, got {shown(document['glassnet_version'])}")
 
     try:
         _check_class_names(document["class_names"])
@@ -309,7 +315,7 @@ def read(path):
 
 def damaged(path, reason) -> ModelFileError:
     # the reason may quote text from the file (safetensors quotes a bad dtype as it is): one line, escaped
-    return ModelFileError(f"{path} is a damaged glassnet model file: {_printable(reason)}")
+    return ModelFileError(f"{path_text(path)} is a damaged glassnet model file: {_printable(reason)}")
 
 
 def _printable(reason) -> str:
@@ -397,6 +403,14 @@ def history_from_json(data) -> History | None:
 
 
 # ------------------------------------------------------------------ helpers
+def _plain(value) -> str:
+    """A string from the file as it is, on one line and cut; anything else as ``shown`` gives it."""
+    if not isinstance(value, str):
+        return shown(value)
+    text = _printable(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _short(value) -> str:
     text = json.dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."

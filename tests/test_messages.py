@@ -238,6 +238,26 @@ def test_a_file_whose_name_holds_a_newline_is_named_on_one_line(tmp_path):
         read_idx(tmp_path)
 
 
+@pytest.mark.parametrize("read", [glassnet.io.load, glassnet.io.inspect])
+def test_a_model_file_path_is_named_on_one_line(tmp_path, read):
+    with pytest.raises(FileNotFoundError, match=r"^model file x\\ny does not exist$"):
+        read("x\ny")
+    with pytest.raises(ValueError, match=r"^model file a{60}\.\.\.a{57}: File name too long$"):
+        read("a" * 5000)  # OSError: [Errno 36] File name too long, with the whole name
+    path = tmp_path / "bad\nname.safetensors"
+    net().save(path)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1  # a weight's last byte: the checksum no longer matches
+    path.write_bytes(bytes(data))
+    with pytest.raises(glassnet.ModelFileError, match=r"bad\\nname\.safetensors is a damaged glassnet model file: "
+                                                      r"its contents do not match the checksum") as info:
+        read(path)
+    one_line(str(info.value))
+    (tmp_path / "empty\n.safetensors").write_bytes(b"")
+    with pytest.raises(glassnet.ModelFileError, match=r"empty\\n\.safetensors is not a glassnet model file"):
+        read(tmp_path / "empty\n.safetensors")
+
+
 def test_a_long_column_name_or_cell_is_cut(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("a,b,label\n1,2,x\n" + "y" * 5000 + ",2,x\n")
