@@ -41,10 +41,9 @@ def _entry(base, layer, i, j=None, hat=False):
 
 
 class _Step:
-    """Writes the sections of one traced step into a Document."""
-
-    # The activations whose entry formulas the report spells out.
-    DERIVATIVE = {"sigmoid": "A * (1 - A)", "tanh": "1 - A * A", "relu": "(Z > 0)", "linear": "1"}
+    """Writes the sections of one traced step into a Document. The entry formulas are spelled out for the
+    activations sigmoid, tanh, relu, linear and softmax and the losses glassnet has; any other shows its
+    matrices."""
 
     def __init__(self, doc, trace, notation, decimals, level):
         self.doc, self.t, self.d, self.level = doc, trace, decimals, level
