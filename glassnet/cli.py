@@ -1235,6 +1235,10 @@ def build_parser():
     p.add_argument("--gif", metavar="GIF", help="iris-slope: write an animation of the line to this GIF file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_experiment)
+
+    from glassnet.playground import add_command as add_playground  # the standard library's http.server only
+
+    add_playground(sub)
     return parser
 
 

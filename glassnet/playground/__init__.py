@@ -47,7 +47,7 @@ def serve(host="127.0.0.1", port=8765, open_browser=True, explicit_host=False, q
 
 def add_command(subparsers):
     """Add ``glassnet playground`` to the CLI's subparsers; it calls ``run(args)``."""
-    summary = "a local web page that trains glassnet and shows the maths of every step"
+    summary = "a local web page: train a network, see every step's maths"
     p = subparsers.add_parser("playground", help=summary, description=summary[0].upper() + summary[1:] + ".")
     p.add_argument("--port", type=int, default=8765, help="the port to serve on, 0 for any free one (default: 8765)")
     p.add_argument("--host", default=None,
