@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import glassnet
-from glassnet import datasets, metrics, preprocessing
+from glassnet import datasets, metrics, preprocessing, tables
 from glassnet.checks import describe, path_text, shown
 from glassnet.data import load_csv, read_idx
 from glassnet.memory import TooLarge
@@ -269,6 +269,59 @@ def test_a_long_column_name_or_cell_is_cut(tmp_path):
         load_csv(path, target="z" * 5000)
     with pytest.raises(ValueError, match=r"^target index 10{56}\.\.\. is out of range"):
         load_csv(path, target=10**400)
+
+
+def test_a_table_path_is_named_on_one_line(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"^CSV file not found: x\\ny$"):
+        glassnet.tables.read_table("x\ny")
+    with pytest.raises(ValueError, match=r"^CSV file a{60}\.\.\.a{57}: File name too long$"):
+        glassnet.tables.read_table("a" * 5000)  # OSError: [Errno 36] File name too long, with the whole name
+    path = tmp_path / "x\ny.csv"
+    path.write_text("a,b,y\n1,2,0\n,4,1\n5,6,0\n7,8,1\n")
+    with pytest.raises(tables.MissingValues, match=r"^column 'a' has 1 missing cell \(first at line 3 of .+x\\ny\.csv\)"
+                       ) as info:
+        tables.prepare(tables.read_table(path), "y")
+    one_line(str(info.value))
+    path.write_text("a,b,y\n1,2,0\n3,4\n")
+    with pytest.raises(ValueError, match=r"^line 3 of .+x\\ny\.csv has 2 cells, expected 3") as info:
+        tables.read_table(path)
+    one_line(str(info.value))
+
+
+TABLE = {"a": [1.0, 2, 3, 4, 5, 6], "b": [0, 1, 0, 1, 0, 1]}
+
+
+@pytest.mark.parametrize(("kwargs", "error", "expected"), [
+    ({"target": "a" * 5000}, ValueError, r"^target 'a{56}\.\.\. is not a column of the table; its columns are "
+                                         r"\['a', 'b'\]$"),
+    ({"target": "1" * 5000}, ValueError, r"^target '1{56}\.\.\. is not a column of the table"),  # int() refused it
+    ({"target": 10**400}, ValueError, r"^target index 10{56}\.\.\. is out of range: the table has 2 columns"),
+    ({"target": "b", "categorical": 2**64}, TypeError, r"^categorical must be a list of column names, got "
+                                                       r"18446744073709551616 \(int\)$"),  # 'int' is not iterable
+    ({"target": "b", "categorical": 7}, TypeError, r"^categorical must be a list of column names, got 7 \(int\)$"),
+    ({"target": "b", "numeric": 7}, TypeError, r"^numeric must be a list of column names, got 7 \(int\)$"),
+    ({"target": "b", "ignore": 7}, TypeError, r"^ignore must be a list of column names or indexes, got 7 \(int\)$"),
+    ({"target": "b", "say": 1}, TypeError, r"^say must be None or a function that names an argument"),
+    ({"target": "b", "numeric": ["c" * 5000]}, ValueError, r"^numeric: 'c{56}\.\.\. is not a column; the features"),
+])
+def test_prepare_names_a_bad_argument_in_one_short_line(kwargs, error, expected):
+    with pytest.raises(error, match=expected) as info:
+        tables.prepare(TABLE, **kwargs)
+    one_line(str(info.value))
+
+
+def test_an_integer_beyond_float64_in_a_table_is_named():
+    prepared = tables.prepare({"a": [1.0, 2, 3, 4], "c": ["x", "y", "x", "y"], "y": [0, 1, 0, 1]}, "y", test_split=0)
+    model = glassnet.Network([glassnet.Dense(prepared.n_inputs, 2, "softmax")], seed=0)
+    model.preprocessing = prepared.preprocessing()
+    with pytest.raises(ValueError, match=r"^row 0 of X column 0 is 10{56}\.\.\. \(int\), an integer too large for a "
+                                         r"float \(over 1\.8e308\): scale the data$"):
+        model.predict([[10**400, "x"]])  # OverflowError: int too large to convert to float
+    with pytest.raises(ValueError, match=r"^row 1 of X\['a'\] is 10{56}\.\.\. \(int\), an integer too large"):
+        tables.Columns().fit({"a": [1, 10**400]})
+    with pytest.raises(TypeError, match=r"^X must be a 2-D table, got \[\[1, 2\], \[3\]\] \(list\); its rows are of "
+                                        r"different lengths$"):
+        tables.Columns().fit([[1, 2], [3]])  # NumPy's "inhomogeneous shape"
 
 
 def test_labels_beyond_int64_are_refused_not_wrapped():

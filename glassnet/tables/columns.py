@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from glassnet.checks import choice, describe
+from glassnet.checks import array_of, choice, describe, shown
 from glassnet.memory import check_affordable
 from glassnet.preprocessing import PREPROCESSING, Preprocessing
 from glassnet.tables.frame import Frame, as_frame, column_array, is_numeric_array
@@ -31,7 +31,8 @@ class MissingValues(ValueError):
         """The error for the ``column`` of ``frame`` whose cells ``gone`` (a mask over its rows) are missing:
         ``"column 'x' has 3 missing cells (first at line 9 of f.csv); <advice>"``."""
         n, where = int(gone.sum()), frame.where(int(np.argmax(gone)))
-        return cls(f"column {column!r} has {count(n, 'missing cell')} (first at {where}); {advice}", column, n, where)
+        return cls(f"column {shown(column)} has {count(n, 'missing cell')} (first at {where}); {advice}", column, n,
+                   where)
 
 
 def as_texts(column):
@@ -83,7 +84,7 @@ class Columns(Preprocessing):
         self.numeric = None if numeric is None else names_list("numeric", numeric)
         both = sorted(set(self.categorical or ()) & set(self.numeric or ()))
         if both:
-            raise ValueError(f"column {both[0]!r} is in both categorical and numeric")
+            raise ValueError(f"column {shown(both[0])} is in both categorical and numeric")
         self.missing = choice("missing", missing, MISSING_STRATEGIES)
         self.unknown = choice("unknown", unknown, UNKNOWN_POLICIES)
         self.names = self.kinds = self.fill = self.categories = None
@@ -95,7 +96,7 @@ class Columns(Preprocessing):
         for arg, names in (("categorical", self.categorical), ("numeric", self.numeric)):
             unknown = [n for n in names or () if n not in frame]
             if unknown:
-                raise ValueError(f"{arg}: {unknown[0]!r} is not a feature column; the features are "
+                raise ValueError(f"{arg}: {shown(unknown[0])} is not a feature column; the features are "
                                  f"{few(frame.names)}")
         names, kinds, fill, categories = list(frame.names), [], [], []
         for name in names:
@@ -104,7 +105,7 @@ class Columns(Preprocessing):
                                      (not frame.is_numeric(name) and name not in (self.numeric or ()))) else "numeric"
             gone = frame.missing(name)
             if gone.all():
-                raise ValueError(f"column {name!r} has no values in the training rows: every cell is missing")
+                raise ValueError(f"column {shown(name)} has no values in the training rows: every cell is missing")
             if gone.any() and self.missing == "error":
                 raise MissingValues.found(name, gone, frame, "choose how to handle them with "
                                           "missing='drop', 'mean', 'median' or 'most_frequent'")
@@ -129,7 +130,8 @@ class Columns(Preprocessing):
             bad = ~np.isfinite(column) & ~np.isnan(column)
             if bad.any():
                 i = int(np.argmax(bad))
-                raise ValueError(f"{frame.where(i)}: column {name!r} has an infinite value; expected finite numbers")
+                raise ValueError(f"{frame.where(i)}: column {shown(name)} has an infinite value; expected finite "
+                                 "numbers")
             return column
         out = np.empty(len(column))
         for i, text in enumerate(column):
@@ -139,9 +141,10 @@ class Columns(Preprocessing):
             try:
                 out[i] = float(text)
             except ValueError:
-                raise ValueError(f"{frame.where(i)}: column {name!r} is numeric but holds {text!r}") from None
+                raise ValueError(f"{frame.where(i)}: column {shown(name)} is numeric but holds {shown(text)}") from None
             if not math.isfinite(out[i]):
-                raise ValueError(f"{frame.where(i)}: column {name!r} has an infinite value; expected finite numbers")
+                raise ValueError(f"{frame.where(i)}: column {shown(name)} has an infinite value; expected finite "
+                                 "numbers")
         return out
 
     # --------------------------------------------------------- transform
@@ -213,8 +216,8 @@ class Columns(Preprocessing):
                 if k is not None:
                     out[i, j + k] = 1.0
                 elif self.unknown == "error":
-                    raise ValueError(f"{frame.where(i)}: column {col!r} has the category {text!r}, which the model "
-                                     f"never saw in training; it knows {few(categories)}")
+                    raise ValueError(f"{frame.where(i)}: column {shown(col)} has the category {shown(text)}, which "
+                                     f"the model never saw in training; it knows {few(categories)}")
             j += len(categories)
         return out
 
@@ -224,11 +227,11 @@ class Columns(Preprocessing):
         wide = [(n, len(c)) for n, c in zip(self.names, self.categories) if c is not None and len(c) > 1]
         return sorted(wide, key=lambda pair: -pair[1])
 
-    def wide_columns(self, shown=3) -> str:
+    def wide_columns(self, at_most=3) -> str:
         """The categorical columns with the most categories, for messages: ``'city' (50,000 categories)``."""
         wide = self.widest()
-        text = ", ".join(f"{n!r} ({k:,} categories)" for n, k in wide[:shown])
-        return text + (f" and {len(wide) - shown:,} more" if len(wide) > shown else "")
+        text = ", ".join(f"{shown(n)} ({k:,} categories)" for n, k in wide[:at_most])
+        return text + (f" and {len(wide) - at_most:,} more" if len(wide) > at_most else "")
 
     def check_room(self, n_rows, name="X", hint=None, also=(0, "")):
         """Refuse (``glassnet.memory.TooLarge``) to make an input matrix of ``n_rows`` rows that would not fit
@@ -246,6 +249,7 @@ class Columns(Preprocessing):
     def _frame(self, X, feature_names, name, fitting=False):
         frame = as_frame(X, feature_names, name)
         if frame is None:
+            array_of(name, X, "a 2-D table")  # ragged rows named, not NumPy's words
             arr = np.asarray(X, dtype=np.float64 if is_numeric_array(X) else object)
             if arr.ndim == 1:
                 arr = arr.reshape(1, -1)
@@ -259,8 +263,8 @@ class Columns(Preprocessing):
         if not fitting:
             lost = [n for n in self.names if n not in frame]
             if lost:
-                where = f" of {frame.source}" if frame.source else ""
-                raise ValueError(f"{name}{where} has no column {lost[0]!r}, which the model needs"
+                where = f" of {frame.named}" if frame.source else ""
+                raise ValueError(f"{name}{where} has no column {shown(lost[0])}, which the model needs"
                                  + (f" ({len(lost)} missing: {few(lost)})" if len(lost) > 1 else ""))
         return frame
 
@@ -306,7 +310,7 @@ class Columns(Preprocessing):
             else:
                 ok = False
             if not ok:
-                raise ValueError(f"columns: column {n!r} has an invalid kind, fill value or category list")
+                raise ValueError(f"columns: column {shown(n)} has an invalid kind, fill value or category list")
         step.names, step.kinds, step.fill, step.categories = names, list(kinds), list(fill), list(categories)
         return step
 

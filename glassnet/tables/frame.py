@@ -9,7 +9,7 @@ import zlib
 
 import numpy as np
 
-from glassnet.checks import describe, file_path
+from glassnet.checks import describe, file_path, is_finite, path_text, shown
 from glassnet.data import load_csv, open_text
 from glassnet.tables.words import names_list
 
@@ -49,7 +49,7 @@ class Frame:
             raise ValueError(f"columns must be a non-empty dict of name -> 1-D array, got {describe(columns)}")
         bad = [k for k, v in columns.items() if not isinstance(v, np.ndarray) or v.ndim != 1]
         if bad:
-            raise TypeError(f"columns[{bad[0]!r}] must be a 1-D numpy array, got {describe(columns[bad[0]])}")
+            raise TypeError(f"columns[{shown(bad[0])}] must be a 1-D numpy array, got {describe(columns[bad[0]])}")
         lengths = {len(values) for values in columns.values()}
         if len(lengths) != 1:
             raise ValueError(f"every column must have the same length, got lengths {sorted(lengths)}")
@@ -92,12 +92,17 @@ class Frame:
         """``missing_mask`` of column ``name`` (all False at no cost for a clean column)."""
         return np.zeros(self.n_rows, dtype=bool) if self.is_clean(name) else missing_mask(self.columns[name])
 
+    @property
+    def named(self) -> str:
+        """The table as a message names it: its file, on one line and cut (``path_text``), or "the table"."""
+        return path_text(self.source) if self.source else "the table"
+
     def where(self, row) -> str:
         """Row ``row`` (0-based) as a message names it: its line in the file, or its 1-based number."""
         if self._lines is not None:
-            return f"line {int(self._lines[row])} of {self.source}"
+            return f"line {int(self._lines[row])} of {self.named}"
         row = row if self._rows is None else int(self._rows[row])
-        return f"data row {row + 1} of {self.source}" if self.source else f"row {row + 1}"
+        return f"data row {row + 1} of {self.named}" if self.source else f"row {row + 1}"
 
     def _facts(self, lines, rows):
         return {"source": self.source, "lines": lines, "sha256": self.sha256, "delimiter": self.delimiter,
@@ -181,7 +186,7 @@ def as_frame(X, feature_names=None, name="X"):
         if feature_names is not None:
             raise ValueError(f"feature_names was given but {name} is a dict, which names its own columns")
         _distinct_keys(list(X), name)
-        return _named({str(k): column_array(v, f"{name}[{k!r}]") for k, v in X.items()}, name)
+        return _named({str(k): column_array(v, f"{name}[{shown(k)}]") for k, v in X.items()}, name)
     if feature_names is None:
         return None
     names = names_list("feature_names", feature_names)
@@ -192,7 +197,7 @@ def as_frame(X, feature_names=None, name="X"):
         raise ValueError(
             f"feature_names has {len(names)} names but {name} has shape {arr.shape}; give one name per column"
         )
-    return _named({n: column_array(arr[:, j], f"{name} column {n!r}") for j, n in enumerate(names)}, name)
+    return _named({n: column_array(arr[:, j], f"{name} column {shown(n)}") for j, n in enumerate(names)}, name)
 
 
 def _distinct_keys(keys, name):
@@ -203,9 +208,9 @@ def _distinct_keys(keys, name):
         if text not in seen:
             seen[text] = key
         elif type(seen[text]) is type(key) and seen[text] == key:
-            raise ValueError(f"{name} has more than one column named {text!r}")
+            raise ValueError(f"{name} has more than one column named {shown(text)}")
         else:
-            raise ValueError(f"{name} has columns {seen[text]!r} and {key!r}, which both read {text!r}; "
+            raise ValueError(f"{name} has columns {shown(seen[text])} and {shown(key)}, which both read {shown(text)}; "
                              "give every column its own name")
 
 
@@ -241,6 +246,10 @@ def column_array(values, what):
     present = [v for v, gone in zip(arr, missing) if not gone]
     if present and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
                        for v in present):  # numbers with gaps, such as [1.0, None, 3.0]
+        huge = next((i for i, v in enumerate(arr) if isinstance(v, int) and not is_finite(v)), None)
+        if huge is not None:  # float() would raise OverflowError
+            raise ValueError(f"row {huge} of {what} is {describe(arr[huge])}, an integer too large for a float "
+                             "(over 1.8e308): scale the data")
         return np.array([math.nan if gone else float(v) for v, gone in zip(arr, missing)])
     return text_column(arr, missing)
 
@@ -313,12 +322,17 @@ def read_table(path, delimiter=None, header="auto") -> Frame:
         lengths (naming the line), text that is not UTF-8.
     """
     path = file_path("path", path)
-    if not path.exists():
-        raise FileNotFoundError(f"CSV file not found: {path}")
-    if path.is_dir():
-        raise ValueError(f"{path} is a directory; expected a CSV file")
-    if not path.is_file():  # a device (/dev/zero never ends), a FIFO or a socket
-        raise ValueError(f"{path} is not a regular file; expected a CSV file")
+    where = path_text(path)  # on one line, cut
+    try:
+        exists, is_dir, is_file = path.exists(), path.is_dir(), path.is_file()
+    except OSError as exc:  # a name too long for the system, and the like
+        raise ValueError(f"CSV file {where}: {exc.strerror or exc}") from None
+    if not exists:
+        raise FileNotFoundError(f"CSV file not found: {where}")
+    if is_dir:
+        raise ValueError(f"{where} is a directory; expected a CSV file")
+    if not is_file:  # a device (/dev/zero never ends), a FIFO or a socket
+        raise ValueError(f"{where} is not a regular file; expected a CSV file")
     if not (header is True or header is False or header == "auto"):
         raise ValueError(f"header must be 'auto', True or False, got {describe(header)}")
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n"):
@@ -327,9 +341,9 @@ def read_table(path, delimiter=None, header="auto") -> Frame:
         with open_text(path) as f:
             sample = f.read(1 << 16)
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path} could not be read as a UTF-8 CSV text file: {exc}") from None
+        raise ValueError(f"{where} could not be read as a UTF-8 CSV text file: {exc}") from None
     except (OSError, EOFError, zlib.error) as exc:  # a damaged or cut .gz
-        raise ValueError(f"{path} could not be read: {exc}") from None
+        raise ValueError(f"{where} could not be read: {_one_line(exc)}") from None
     if delimiter is None:
         delimiter = detect_delimiter(sample)
     digest = file_sha256(path)
@@ -389,12 +403,12 @@ def _text_columns(sample, delimiter, header):
 def _unique_names(names, path):
     if len(set(names)) < len(names):
         dup = next(n for n in names if names.count(n) > 1)
-        raise ValueError(f"{path} has more than one column named {dup!r}; rename one")
+        raise ValueError(f"{path_text(path)} has more than one column named {shown(dup)}; rename one")
 
 
 def _read_cells(path, delimiter, header, digest) -> Frame:
     """Read a file cell by cell (the csv module), for tables with text or missing cells."""
-    rows, lines = [], []
+    rows, lines, where = [], [], path_text(path)
     try:
         with open_text(path) as f:
             reader = csv.reader(f, delimiter=delimiter)
@@ -404,9 +418,9 @@ def _read_cells(path, delimiter, header, digest) -> Frame:
                     rows.append(cells)
                     lines.append(reader.line_num)
     except (UnicodeDecodeError, csv.Error, OSError, EOFError, zlib.error) as exc:
-        raise ValueError(f"{path} could not be read as a UTF-8 CSV text file: {exc}") from None
+        raise ValueError(f"{where} could not be read as a UTF-8 CSV text file: {_one_line(exc)}") from None
     if not rows:
-        raise ValueError(f"{path} is empty: it has no rows to read")
+        raise ValueError(f"{where} is empty: it has no rows to read")
     has_header = _has_header(rows) if header == "auto" else header
     n_cols = len(rows[0])
     names = [name or f"column {j + 1}" for j, name in enumerate(rows[0])] if has_header else [
@@ -415,11 +429,11 @@ def _read_cells(path, delimiter, header, digest) -> Frame:
     if has_header:
         rows, lines = rows[1:], lines[1:]
         if not rows:
-            raise ValueError(f"{path} has a header row but no data rows")
+            raise ValueError(f"{where} has a header row but no data rows")
     for cells, line in zip(rows, lines):
         if len(cells) != n_cols:
             hint = "" if delimiter != "," or len(cells) > 1 else " (is the delimiter another character? give it)"
-            raise ValueError(f"line {line} of {path} has {len(cells)} cells, expected {n_cols}{hint}")
+            raise ValueError(f"line {line} of {where} has {len(cells)} cells, expected {n_cols}{hint}")
     columns = {name: _parse_column([cells[j] for cells in rows], delimiter) for j, name in enumerate(names)}
     return Frame(columns, source=str(path), lines=np.array(lines), sha256=digest, delimiter=delimiter)
 
@@ -429,6 +443,13 @@ def _has_header(rows) -> bool:
     if len(rows) == 1 or not any(parse_number(cell) is not None for cell in first):
         return True
     return any(parse_number(a) is None and parse_number(b) is not None for a, b in zip(first, rows[1]))
+
+
+def _one_line(exc) -> str:
+    """An exception's text on one line, cut (a csv.Error or OSError may quote a line, or a path)."""
+    text = str(exc)
+    text = text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def parse_number(text):

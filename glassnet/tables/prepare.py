@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from glassnet.checks import choice, describe
+from glassnet.checks import choice, describe, shown
 from glassnet.preprocessing import MinMax, Pipeline, RashidScale, Standardize
 from glassnet.tables.columns import MISSING_STRATEGIES, UNKNOWN_POLICIES, Columns, MissingValues
 from glassnet.tables.frame import Frame, as_frame, parse_number
@@ -78,15 +78,15 @@ def _pick(frame, spec, arg, say):
     if isinstance(spec, str):
         if spec in frame:
             return spec
-        if re.fullmatch(r"-?\d+", spec.strip()):
+        if re.fullmatch(r"-?\d{1,18}", spec.strip()):  # an index as text; more digits name no column
             spec = int(spec)
         else:
-            raise ValueError(f"{say(arg)} {spec!r} is not a column of {frame.source or 'the table'}; its columns "
+            raise ValueError(f"{say(arg)} {shown(spec)} is not a column of {frame.named}; its columns "
                              f"are {few(frame.names)}")
     if isinstance(spec, numbers.Integral) and not isinstance(spec, bool):
         n = len(frame.names)
         if not -n <= spec < n:
-            raise ValueError(f"{say(arg)} index {spec} is out of range: the table has {n} columns "
+            raise ValueError(f"{say(arg)} index {shown(spec)} is out of range: the table has {n} columns "
                              f"(0 to {n - 1}, or -1 to {-n} from the end)")
         return frame.names[spec]
     raise TypeError(f"{arg} must be column names or 0-based indexes, got {describe(spec)}")
@@ -128,6 +128,9 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
         label nor quantity, missing cells with ``missing="error"`` (a
         ``MissingValues``), no feature left.
     """
+    if say is not None and not callable(say):
+        raise TypeError(f"say must be None or a function that names an argument in a message (such as "
+                        f"glassnet.tables.cli_words), got {describe(say)}")
     say = say or api_words
     table = frame if isinstance(frame, Frame) else as_frame(frame)
     if table is None:
@@ -142,6 +145,8 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
         ignore = ()
     if not isinstance(ignore, (list, tuple)):
         raise TypeError(f"ignore must be a list of column names or indexes, got {describe(ignore)}")
+    categorical = None if categorical is None else names_list(say("categorical"), categorical)
+    numeric = None if numeric is None else names_list(say("numeric"), numeric)
     targets = [table.names[-1]] if target is None else [
         _pick(table, t, "target", say) for t in (target if isinstance(target, (list, tuple)) else [target])]
     if len(set(targets)) < len(targets):
@@ -149,25 +154,25 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
     dropped = [_pick(table, c, "ignore", say) for c in ignore]
     clash = [t for t in targets if t in dropped]
     if clash:
-        raise ValueError(f"{clash[0]!r} is the target; it cannot also be in {say('ignore')}")
+        raise ValueError(f"{shown(clash[0])} is the target; it cannot also be in {say('ignore')}")
     left_out = set(targets) | set(dropped)
     features = [n for n in table.names if n not in left_out]
     if len(table.names) == 1:
-        hint = f" (read with the delimiter {table.delimiter!r}: is it the right one?)" if table.delimiter else ""
-        raise ValueError(f"{table.source or 'the table'} has one column, {table.names[0]!r}{hint}; a network needs "
+        hint = f" (read with the delimiter {shown(table.delimiter)}: is it the right one?)" if table.delimiter else ""
+        raise ValueError(f"{table.named} has one column, {shown(table.names[0])}{hint}; a network needs "
                          "features and a target")
     if not features:
-        raise ValueError(f"{table.source or 'the table'} has no feature column left: every column is the target or "
+        raise ValueError(f"{table.named} has no feature column left: every column is the target or "
                          f"in {say('ignore')}")
     both = sorted(set(categorical or ()) & set(numeric or ()))
     if both:
-        raise ValueError(f"column {both[0]!r} is in both {say('categorical')} and {say('numeric')}")
+        raise ValueError(f"column {shown(both[0])} is in both {say('categorical')} and {say('numeric')}")
     for arg, names in (("categorical", categorical), ("numeric", numeric)):
         if names is not None:
-            for n in names_list(say(arg), names):
+            for n in names:
                 if n in left_out or n not in table:
                     what = "the target" if n in targets else ("ignored" if n in dropped else "not a column")
-                    raise ValueError(f"{say(arg)}: {n!r} is {what}; the features are {few(features)}")
+                    raise ValueError(f"{say(arg)}: {shown(n)} is {what}; the features are {few(features)}")
     notes = []
     decided = decide_task(table, targets, task, say)
     notes.append(decided.reason + (" (the last column; choose another with "
@@ -178,7 +183,7 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
         gone = table.missing(t)
         if gone.any() and missing != "drop":
             first = int(np.argmax(gone))
-            raise MissingValues(f"the target {t!r} is missing in {count(int(gone.sum()), 'row')} (first at "
+            raise MissingValues(f"the target {shown(t)} is missing in {count(int(gone.sum()), 'row')} (first at "
                                 f"{table.where(first)}); give {say('missing', 'drop')} to leave those rows out",
                                 t, int(gone.sum()), table.where(first))
         keep &= ~gone
@@ -214,7 +219,7 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
         Y = decided.labels(used, train)
         big = np.abs(Y).max()
         if big > MAX_TARGET:
-            raise ValueError(f"target {decided.targets[0]!r} holds {number_text(big)}; regression targets must be "
+            raise ValueError(f"target {shown(decided.targets[0])} holds {number_text(big)}; regression targets must be "
                              f"within +-{MAX_TARGET:.0e} (the network trains in float32): rescale them")
         decided.fit_scale(Y)
     y = decided.labels(used) if labels is None else labels
@@ -222,10 +227,10 @@ def prepare(frame, target=None, *, task="auto", ignore=(), categorical=None, num
     if decided.kind == "regression" and len(decided.targets) == 1 and len(y) >= 20:
         values = y[:, 0]
         if np.all(values == np.round(values)) and len(np.unique(values)) == len(values):
-            warnings.append(f"the target {decided.targets[0]!r} has a different whole number in every row, like an "
-                            "ID; is it the column to predict?")
+            warnings.append(f"the target {shown(decided.targets[0])} has a different whole number in every row, like "
+                            "an ID; is it the column to predict?")
     if dropped:
-        notes.append(f"ignored columns: {', '.join(map(repr, dropped))}")
+        notes.append(f"ignored columns: {', '.join(map(shown, dropped))}")
     return Prepared(X_train, X_test, y[train], y[test], decided, prep, train, test, notes, warnings)
 
 
@@ -241,13 +246,13 @@ def _check_room(frame, prep, task, say):
     also = (0, "")
     if task.kind == "classification":
         k = len(task.classes)
-        also = (8 * n * k, f" and {n:,} x {k:,} one-hot targets of {task.targets[0]!r} ({k:,} classes)")
+        also = (8 * n * k, f" and {n:,} x {k:,} one-hot targets of {shown(task.targets[0])} ({k:,} classes)")
     wide = prep.widest()
     if wide:
-        hint = f"leave out {wide[0][0]!r} with {say('ignore', wide[0][0])}, or use fewer rows"
+        hint = f"leave out {shown(wide[0][0])} with {say('ignore', wide[0][0])}, or use fewer rows"
     else:
         hint = "use fewer rows or columns"
-    prep.check_room(n, frame.source or "the table", hint, also)
+    prep.check_room(n, frame.named, hint, also)
 
 
 def _check_size(frame, prep, say):
@@ -261,7 +266,7 @@ def _check_size(frame, prep, say):
             big = np.abs(np.nan_to_num(column))
             if big.size and big.max() > MAX_FEATURE:
                 row = int(np.argmax(big))
-                raise ValueError(f"{frame.where(row)}: column {name!r} holds {number_text(column[row])}; numbers "
+                raise ValueError(f"{frame.where(row)}: column {shown(name)} holds {number_text(column[row])}; numbers "
                                  f"beyond +-{MAX_FEATURE:.0e} cannot be scaled: rescale the column (other units)")
 
 
@@ -276,34 +281,34 @@ def _column_warnings(frame, prep, say):
         if kind == "numeric":
             low, high = float(present.min()), float(present.max())
             if low == high:
-                constant.append(f"{name!r} ({number_text(low)})")
+                constant.append(f"{shown(name)} ({number_text(low)})")
             elif ID_NAME.match(name) or (n >= 20 and high - low >= len(present) - 1
                                          and np.all(present == np.round(present))
                                          and len(np.unique(present)) == len(present)):
                 why = "by its name" if ID_NAME.match(name) else "a different whole number in every row"
-                found.append(f"column {name!r} looks like an ID ({why}) but is used as a feature; leave it out with "
-                             f"{say('ignore', name)}")
+                found.append(f"column {shown(name)} looks like an ID ({why}) but is used as a feature; leave it out "
+                             f"with {say('ignore', name)}")
             continue
         if len(categories) == 1:
-            constant.append(f"{name!r} ({categories[0]!r})")
+            constant.append(f"{shown(name)} ({shown(categories[0])})")
             continue
         n_numbers = sum(1 for text in present if parse_number(text) is not None) if column.dtype == object else 0
         if len(present) > n_numbers >= 0.9 * len(present):
             odd = next(i for i, text in enumerate(column) if text is not None and not parse_number(text) is not None)
-            found.append(f"column {name!r} is mostly numbers but {frame.where(odd)} holds {column[odd]!r}, so it is "
-                         f"taken as {len(categories):,} categories; if it is a quantity, fix that cell or give "
-                         f"{say('numeric', name)} to see each bad cell")
+            found.append(f"column {shown(name)} is mostly numbers but {frame.where(odd)} holds {shown(column[odd])}, "
+                         f"so it is taken as {len(categories):,} categories; if it is a quantity, fix that cell or "
+                         f"give {say('numeric', name)} to see each bad cell")
             continue
         if n >= 20 and len(categories) == len(present):
-            found.append(f"column {name!r} has a different text in every row (an ID or free text?), one input "
+            found.append(f"column {shown(name)} has a different text in every row (an ID or free text?), one input "
                          f"each; leave it out with {say('ignore', name)}")
             continue
         if len(categories) > 50:
-            found.append(f"column {name!r} has {len(categories):,} categories, one input each")
+            found.append(f"column {shown(name)} has {len(categories):,} categories, one input each")
     if constant:
-        shown = ", ".join(constant[:5]) + (f" and {len(constant) - 5} more" if len(constant) > 5 else "")
+        listed = ", ".join(constant[:5]) + (f" and {len(constant) - 5} more" if len(constant) > 5 else "")
         found.append(f"{count(len(constant), 'column')} {'has' if len(constant) == 1 else 'have'} one value in every "
-                     f"training row, which tells the network nothing: {shown}")
+                     f"training row, which tells the network nothing: {listed}")
     return found
 
 
@@ -386,21 +391,21 @@ def rows_to_score(net, frame, *, all_rows=False, seed=None, test_split=None, tar
         raise ValueError(f"the model does not record its target column; name it with {say('target')}")
     absent = [t for t in task.targets if t not in frame]
     if absent:
-        raise ValueError(f"the target column {absent[0]!r} is missing from {frame.source or 'the table'}; scoring "
+        raise ValueError(f"the target column {shown(absent[0])} is missing from {frame.named}; scoring "
                          "needs it (predictions need only the features)")
     lost = [n for n in columns.names if n not in frame]
     if lost:
-        raise ValueError(f"{frame.source or 'the table'} has no column {lost[0]!r}, which the model needs"
+        raise ValueError(f"{frame.named} has no column {shown(lost[0])}, which the model needs"
                          + (f" ({len(lost)} are missing)" if len(lost) > 1 else ""))
     same = frame.sha256 is not None and frame.sha256 == notes.get("sha256")
     if (seed is not None or test_split is not None) and not same:
         raise ValueError(f"{say('seed')} and {say('test_split')} re-create the split of the file the model was "
-                         f"trained on; {frame.source or 'this table'} is not that file (its contents differ), and all "
+                         f"trained on; {frame.named} is not that file (its contents differ), and all "
                          "of its rows are scored")
     trained = (notes.get("seed", 0), notes.get("test_split", 0.2))
     test_split = trained[1] if test_split is None else test_split
     seed = trained[0] if seed is None else seed
-    source = frame.source or "the table"
+    source = frame.named
     if same and not all_rows and test_split > 0:
         prepared = prepare(
             frame, task.targets if len(task.targets) > 1 else task.targets[0], task=task.kind,
@@ -439,7 +444,7 @@ def input_notes(columns, frame) -> list:
     extra = columns.extra_columns(frame)
     if extra:
         notes.append(f"ignored {count(len(extra), 'column')} the model does not take: "
-                     + ", ".join(map(repr, extra[:8])) + (", ..." if len(extra) > 8 else ""))
+                     + ", ".join(map(shown, extra[:8])) + (", ..." if len(extra) > 8 else ""))
     filled = sum(int(frame.missing(n).sum()) for n in columns.names if n in frame)
     if filled and columns.missing not in ("error", "drop"):
         notes.append(f"filled {count(filled, 'missing cell')} with the values learned in training ({columns.missing})")

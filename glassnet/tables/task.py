@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet.checks import choice, describe
+from glassnet.checks import choice, describe, shown
 from glassnet.datasets import train_test_split
 from glassnet.tables.frame import Frame
 from glassnet.tables.words import api_words, few, number_text
@@ -75,8 +75,8 @@ class Task:
             k = index.get(cell)
             if k is None:
                 if cell is None:
-                    raise ValueError(f"{frame.where(i)}: the class label in {self.targets[0]!r} is missing")
-                raise ValueError(f"{frame.where(i)}: class label {cell!r} is not one the model knows: "
+                    raise ValueError(f"{frame.where(i)}: the class label in {shown(self.targets[0])} is missing")
+                raise ValueError(f"{frame.where(i)}: class label {shown(cell)} is not one the model knows: "
                                  f"{few(self.classes)}")
             out[i] = k
         return out
@@ -140,60 +140,61 @@ def decide_task(frame, targets, task="auto", say=None) -> Task:
             raise ValueError(f"{say('task', 'classification')} takes one target column, got {len(targets)}")
         text = [t for t in targets if not frame.is_numeric(t)]
         if text:
-            raise ValueError(f"target {text[0]!r} holds text; several targets are a regression of numbers")
-        names = ", ".join(repr(t) for t in targets)
+            raise ValueError(f"target {shown(text[0])} holds text; several targets are a regression of numbers")
+        names = ", ".join(shown(t) for t in targets[:5]) + ", ..." * (len(targets) > 5)
         return Task("regression", list(targets), reason=f"treating {names} as {len(targets)} regression targets")
     name = targets[0]
     column = frame[name]
     present = column[~frame.missing(name)]
     if len(present) == 0:
-        raise ValueError(f"target {name!r} has no values: every cell is missing")
+        raise ValueError(f"target {shown(name)} has no values: every cell is missing")
     if not frame.is_numeric(name):
         classes = sorted(set(present))
         if task == "regression":
-            raise ValueError(f"target {name!r} holds text such as {classes[0]!r}; {say('task', 'regression')} "
-                             "needs numbers")
+            raise ValueError(f"target {shown(name)} holds text such as {shown(classes[0])}; "
+                             f"{say('task', 'regression')} needs numbers")
         _check_class_count(name, len(classes), len(present), say)
         return Task("classification", [name], classes,
-                    f"treating {name!r} as a classification target: {len(classes)} text values "
+                    f"treating {shown(name)} as a classification target: {len(classes)} text values "
                     f"{_shown(classes)}")
     if not np.all(np.isfinite(present)):
-        raise ValueError(f"target {name!r} has an infinite value; targets must be finite numbers")
+        raise ValueError(f"target {shown(name)} has an infinite value; targets must be finite numbers")
     distinct = np.unique(present)
     whole = bool(np.all(distinct == np.round(distinct)))
     if task == "regression" or (task == "auto" and (not whole or len(distinct) > MAX_AUTO_CLASSES)):
         why = ("asked for" if task == "regression" else
                f"{len(distinct):,} distinct values" + ("" if whole else ", not all whole numbers"))
-        return Task("regression", [name], reason=f"treating {name!r} as a regression target: {why}")
+        return Task("regression", [name], reason=f"treating {shown(name)} as a regression target: {why}")
     if not whole:
         fraction = number_text(distinct[distinct != np.round(distinct)][0])
-        raise ValueError(f"target {name!r} has fractional values such as {fraction}; "
+        raise ValueError(f"target {shown(name)} has fractional values such as {fraction}; "
                          f"classes are text or whole numbers: use {say('task', 'regression')} for a quantity")
     if np.max(np.abs(distinct)) >= 2**53:
-        raise ValueError(f"target {name!r} has whole numbers beyond 2**53, which floats cannot tell apart as "
+        raise ValueError(f"target {shown(name)} has whole numbers beyond 2**53, which floats cannot tell apart as "
                          f"class labels; use {say('task', 'regression')} for a quantity, or codes such as 'c1', 'c2' "
                          "for classes")
     _check_class_count(name, len(distinct), len(present), say)
     classes = [int(v) for v in distinct]
     why = "asked for" if task == "classification" else f"{len(classes)} whole-number values {_shown(classes)}"
-    return Task("classification", [name], classes, f"treating {name!r} as a classification target: {why}")
+    return Task("classification", [name], classes, f"treating {shown(name)} as a classification target: {why}")
 
 
-def _shown(classes, shown=5):
-    text = ", ".join(map(str, classes[:shown]))
-    return f"({text}{', ...' if len(classes) > shown else ''})"
+def _shown(classes, at_most=5):
+    text = ", ".join(shown(c, 40) if isinstance(c, str) and (len(c) > 40 or not c.isprintable()) else str(c)
+                     for c in classes[:at_most])
+    return f"({text}{', ...' if len(classes) > at_most else ''})"
 
 
 def _check_class_count(name, n_classes, n_rows, say):
     if n_classes < 2:
-        raise ValueError(f"target {name!r} has only one value; a classifier needs at least two classes")
+        raise ValueError(f"target {shown(name)} has only one value; a classifier needs at least two classes")
     if n_classes > MAX_CLASSES:
-        raise ValueError(f"target {name!r} has {n_classes:,} distinct values, too many classes (at most "
+        raise ValueError(f"target {shown(name)} has {n_classes:,} distinct values, too many classes (at most "
                          f"{MAX_CLASSES:,}); is it the right column? Choose another with {say('target')}, or use "
                          f"{say('task', 'regression')} for a quantity")
     if n_rows >= 20 and n_classes == n_rows:
-        raise ValueError(f"target {name!r} has a different value in every row, like an ID, not a class; choose the "
-                         f"label column with {say('target')}")
+        raise ValueError(f"target {shown(name)} has a different value in every row, like an ID, not a class; choose "
+                         f"the label column with {say('target')}")
 
 
 def split_rows(n_rows, test_split=0.2, seed=0, labels=None, say=None):

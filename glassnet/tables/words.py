@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from glassnet.checks import describe
+from glassnet.checks import describe, shown
 
 
 def number_text(value: float) -> str:
@@ -17,10 +17,11 @@ def count(n, noun) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
-def few(values, shown=8) -> str:
+def few(values, at_most=8) -> str:
+    """Up to ``at_most`` values for a message, each on one line and cut, and how many more there are."""
     values = list(values)
-    text = ", ".join(repr(v) for v in values[:shown])
-    return f"[{text}{f', ... {len(values) - shown} more' if len(values) > shown else ''}]"
+    text = ", ".join(shown(v, 40) for v in values[:at_most])
+    return f"[{text}{f', ... {len(values) - at_most} more' if len(values) > at_most else ''}]"
 
 
 def names_list(arg, names):
@@ -32,13 +33,13 @@ def names_list(arg, names):
         raise TypeError(f"{arg} must hold non-empty strings, got {describe(bad[0])}")
     dup = sorted(n for n, k in Counter(names).items() if k > 1)
     if dup:
-        raise ValueError(f"{arg} names {dup[0]!r} more than once")
+        raise ValueError(f"{arg} names {shown(dup[0])} more than once")
     return names
 
 
 def api_words(arg, value=None):
     """How a message names an argument in the library: ``task='regression'``."""
-    return f"{arg}" if value is None else f"{arg}={value!r}"
+    return f"{arg}" if value is None else f"{arg}={shown(value)}"
 
 
 def cli_words(arg, value=None):
