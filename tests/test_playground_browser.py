@@ -185,17 +185,12 @@ def test_xor_plays_to_95_percent_and_its_weights_are_the_librarys_then_reset_rep
     assert page.problems == []
 
 
-def test_the_page_updates_its_pictures_at_least_30_times_a_second_on_a_2_4_4_2_network(page):
+def test_playing_updates_the_pictures(page):
+    """Play on a 2-4-4-2 network: the picture count grows (the rate is benchmarks/bench_playground.py's)."""
     page.evaluate("window.playground.configure({dataset: 'circles', features: ['x1', 'x2'], hidden: [4, 4]})")
-    page.click("#play")
-    page.wait_for_timeout(300)
-    before, t0 = page.evaluate("window.playground.state.updates"), time.perf_counter()
-    page.wait_for_timeout(1500)
-    rate = (page.evaluate("window.playground.state.updates") - before) / (time.perf_counter() - t0)
-    settle(page)
-    print(f"\nplayground page: {rate:.0f} pictures a second (2-4-4-2, 5 batches each), "
-          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
-    assert rate >= 30 or os.getloadavg()[0] > os.cpu_count(), f"{rate:.0f} pictures a second on an idle machine"
+    before = page.evaluate("window.playground.state.updates")
+    play_until(page, f"window.playground.state.updates >= {before} + 5")
+    assert page.evaluate("window.playground.state.updates") >= before + 5
 
 
 def test_hovering_a_weight_shows_its_update_with_the_numbers_and_follows_the_steps(page):
