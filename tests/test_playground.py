@@ -379,3 +379,25 @@ def test_play_frames_carry_the_picture_and_the_trace(client, session):
     frame = ok(client, "step", {"session": session, "steps": 5})
     assert frame["picture"] and frame["trace"]
     assert frame["steps"] == first["steps"] + 5
+
+
+def test_the_last_step_is_written_out_as_markdown_and_html(client, session):
+    status, out = client.post("report", {"session": session, "format": "markdown"})
+    assert status == 400 and out["error"] == "there is no step to write out yet: take one step first"
+    ok(client, "preset", {"session": session, "name": "stairs"})
+    ok(client, "step", {"session": session, "steps": 1, "notation": "augmented"})
+    status, head, markdown = client.raw("POST", "/api/report", json.dumps(
+        {"session": session, "format": "markdown", "notation": "augmented"}).encode())
+    assert status == 200 and head["Content-Type"].startswith("text/markdown")
+    assert head["Content-Disposition"] == 'attachment; filename="glassnet-step.md"'
+    text = markdown.decode()
+    assert text.startswith("# One training step from the glassnet playground") and "\\begin{bmatrix}" in text
+    for number in ("-0.42392", "1.12803", "0.69257"):  # the stairs tutorial's Z1[0] and loss
+        assert number in text
+    status, head, html = client.raw("POST", "/api/report", json.dumps(
+        {"session": session, "format": "html"}).encode())
+    assert status == 200 and head["Content-Type"].startswith("text/html")
+    assert b"<math" in html and b"<script" not in html and b"0.69257" in html
+    status, out = client.post("report", {"session": session, "format": "pdf"})
+    assert status == 400 and out["error"] == "format must be 'markdown' or 'html', got 'pdf'"
+

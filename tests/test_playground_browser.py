@@ -266,3 +266,9 @@ def test_a_screenshot_shows_the_decision_regions_and_the_exports_work(page, tmp_
         page.click("#export-png")
     picture.value.save_as(tmp_path / "xor.png")
     assert (tmp_path / "xor.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for button, name in (("#export-markdown", "step.md"), ("#export-html", "step.html")):
+        with page.expect_download() as step:
+            page.click(button)
+        step.value.save_as(tmp_path / name)
+    assert "begin{bmatrix}" in (tmp_path / "step.md").read_text()
+    assert "<math" in (tmp_path / "step.html").read_text()

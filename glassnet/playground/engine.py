@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 import glassnet
-from glassnet import SGD, Adam, Dense, Glorot, He, Network, Normal, Rashid, Uniform
+from glassnet import SGD, Adam, Dense, Glorot, He, Network, Normal, Rashid, Uniform, report
 from glassnet.playground import maths, pictures
 from glassnet.playground.data import (
     GENERATED,
@@ -267,6 +267,19 @@ class Session:
             "feature_maps": X_coarse,
             "frame": self.frame(notation),
         }
+
+    def report(self, fmt, notation="standard") -> str:
+        """The last step worked out (``glassnet.report``) as a Markdown or HTML document."""
+        if self.trace is None:
+            raise RequestError("there is no step to write out yet: take one step first")
+        if fmt not in ("markdown", "html"):
+            raise RequestError(f"format must be 'markdown' or 'html', got {str(fmt)[:20]!r}")
+        rows = self.trace["X"].shape[0]
+        inputs = ", ".join(self.data.input_names)
+        intro = [f"The last step of the glassnet playground: epoch {self.epoch}, step {self.steps}, a batch of "
+                 f"{rows} row{'s' if rows != 1 else ''}, on the inputs the network sees ({inputs})."]
+        return report.step_report(self.trace, notation, title="One training step from the glassnet playground",
+                                  intro=intro).render(fmt)
 
     def export(self) -> bytes:
         """The model file (``Network.save``) of the network as it stands, as bytes.

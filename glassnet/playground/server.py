@@ -28,6 +28,7 @@ API (every POST takes and returns JSON; ``session`` is the id that
     POST /api/epoch                 {session, notation} -> frame at the end of the current epoch
     POST /api/upload                {session, name, text} -> state, training on the CSV file's columns
     POST /api/export                {session} -> the model file's bytes (application/octet-stream)
+    POST /api/report                {session, format, notation} -> the last step worked out (markdown or html)
     POST /api/close                 {session} -> {"closed": true}
 """
 
@@ -166,6 +167,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._error(RequestError(f"internal error: {type(exc).__name__}: {_first_line(exc)}", 500))
         if action == "export":
             return self._send(200, result, "application/octet-stream", download="glassnet-playground.safetensors")
+        if action == "report":
+            html = body.get("format") == "html"
+            return self._send(200, result, "text/html; charset=utf-8" if html else "text/markdown; charset=utf-8",
+                              download="glassnet-step." + ("html" if html else "md"))
         self._send(200, result, "application/json")
 
     def do_PUT(self):
@@ -310,6 +315,10 @@ def _export(session, body):
     return session.export()
 
 
+def _report(session, body):
+    return session.report(body.get("format"), _notation(body)).encode()
+
+
 def _close(sessions, body):
     sessions.close(body.get("session"))
     return {"closed": True}
@@ -325,5 +334,6 @@ ACTIONS = {
     "frame": _with_session(_frame),
     "upload": _with_session(_upload),
     "export": _with_session(_export),
+    "report": _with_session(_report),
     "close": _close,
 }

@@ -268,6 +268,8 @@ function buildControls() {
   }
   $("export-model").addEventListener("click", exportModel);
   $("export-png").addEventListener("click", exportPng);
+  $("export-markdown").addEventListener("click", () => exportReport("markdown"));
+  $("export-html").addEventListener("click", () => exportReport("html"));
   for (const radio of document.querySelectorAll("input[name=notation]")) {
     radio.addEventListener("change", () => { state.notation = radio.value; refreshMaths(); });
   }
@@ -414,6 +416,11 @@ async function uploadCsv() {
 async function exportModel() {
   const blob = await guarded(() => api("export"));
   if (blob) download(URL.createObjectURL(blob), "glassnet-playground.safetensors");
+}
+
+async function exportReport(format) {
+  const blob = await guarded(() => api("report", {format}));
+  if (blob) download(URL.createObjectURL(blob), "glassnet-step." + (format === "html" ? "html" : "md"));
 }
 
 function exportPng() {
