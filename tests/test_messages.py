@@ -324,6 +324,26 @@ def test_an_integer_beyond_float64_in_a_table_is_named():
         tables.Columns().fit([[1, 2], [3]])  # NumPy's "inhomogeneous shape"
 
 
+@pytest.mark.parametrize(("call", "error", "expected"), [
+    (lambda: glassnet.format_number("a" * 1000), TypeError, r"^x must be a real number, got 'a{56}\.\.\. \(str\)$"),
+    (lambda: glassnet.format_number(10**400), ValueError, r"^x is 10{56}\.\.\. \(int\), an integer too large for a "
+                                                          r"float \(over 1\.8e308\)$"),  # OverflowError
+    (lambda: glassnet.format_number(1.0, 2**64), ValueError, r"^decimals must be a whole number from 0 to 1000, got "),
+    (lambda: glassnet.format_matrix([[1, 2], [3]]), TypeError, r"^M must be a number, a vector or a matrix of numbers, "
+                                                               r"got \[\[1, 2\], \[3\]\] \(list\); its rows are of "
+                                                               r"different lengths$"),  # "inhomogeneous shape"
+    (lambda: glassnet.format_matrix([[1, 10**400]]), ValueError, r"^M must be .*; M\[0, 1\] is 10{56}\.\.\. \(int\), "
+                                                                 r"an integer too large for a float"),
+    (lambda: glassnet.format_matrix(np.zeros((2, 2, 2))), ValueError, r"^M must be a number, a vector or a matrix "
+                                                                      r"\(at most 2-D\), got shape \(2, 2, 2\)$"),
+])
+def test_rendering_names_what_it_cannot_render(call, error, expected):
+    with pytest.raises(error, match=expected) as info:
+        call()
+    one_line(str(info.value))
+    assert glassnet.format_matrix([[1.5, -0.0], [2, 3]], "Z", 2) == "Z = [ 1.50  0.00 ]\n    [ 2.00  3.00 ]"
+
+
 def test_labels_beyond_int64_are_refused_not_wrapped():
     with pytest.raises(ValueError, match=r"^y_true\[0\] is 1e\+39; class labels must be whole numbers 0$"):
         metrics.confusion_counts([1e39, 0], [0, 0])
