@@ -17,7 +17,8 @@ The public API::
     data, preprocessing               file loaders; scalers and target matrices
     tables                            people's own tables: read, decide the task, split, Columns by name
     datasets, metrics, models         bundled and generated data sets; scores; ready-made networks
-    plots, experiments, tutorials     loaded on first use (plots brings matplotlib)
+    plots, experiments, tutorials,
+    playground                        loaded on first use (plots brings matplotlib; playground: glassnet.playground.serve)
     trace_step, Trace                 every matrix of one training step
     report                            a step worked out, a network, a history as text, Markdown or HTML
     format_matrix                     aligned text rendering of a matrix
@@ -42,7 +43,7 @@ from glassnet.trace import Trace, trace_step
 from glassnet.version import __version__
 
 # Loaded on first use, so that ``import glassnet`` stays quick and does not load matplotlib.
-_LAZY = ("experiments", "plots", "tutorials")
+_LAZY = ("experiments", "playground", "plots", "tutorials")
 
 
 def __getattr__(name):
@@ -94,6 +95,7 @@ __all__ = [
     "metrics",
     "models",
     "numerical_gradients",
+    "playground",
     "plots",
     "preprocessing",
     "report",
