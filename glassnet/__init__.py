@@ -18,7 +18,7 @@ The public API::
     tables                            people's own tables: read, decide the task, split, Columns by name
     datasets, metrics, models         bundled and generated data sets; scores; ready-made networks
     plots, experiments, tutorials,
-    playground                        loaded on first use (plots brings matplotlib; playground: glassnet.playground.serve)
+    playground                        loaded on first use (plots brings matplotlib); playground.serve() is the web page
     trace_step, Trace                 every matrix of one training step
     report                            a step worked out, a network, a history as text, Markdown or HTML
     format_matrix                     aligned text rendering of a matrix
