@@ -32,6 +32,23 @@ def _fraction(name, value):
     return value
 
 
+def _check_pairs(params, grads):
+    """A TypeError or ValueError, naming the argument, unless ``params`` and ``grads`` are lists of arrays that
+    pair up: float parameters, numeric gradients of the same shapes."""
+    for name, value, source in (("params", params, "parameters"), ("grads", grads, "gradients")):
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"{name} must be a list of arrays (as Network.{source}() gives), got {describe(value)}")
+    if len(params) != len(grads):
+        raise ValueError(f"params has {len(params)} arrays but grads has {len(grads)}; give one gradient per parameter")
+    for i, (p, g) in enumerate(zip(params, grads)):
+        if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+            raise TypeError(f"params[{i}] must be a float array (it is updated in place), got {describe(p)}")
+        if not isinstance(g, np.ndarray) or g.dtype.kind not in "biuf":
+            raise TypeError(f"grads[{i}] must be a numeric array, got {describe(g)}")
+        if g.shape != p.shape:
+            raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has shape {p.shape}; they must match")
+
+
 class Optimizer(Configurable):
     """Base class: a learning rate, optional weight decay and per-parameter state.
 
@@ -59,7 +76,13 @@ class Optimizer(Configurable):
         self.scratch = {}  # working memory of each parameter's update, not state
 
     def step(self, params, grads):
-        """Update every array in ``params`` in place from the matching array in ``grads``."""
+        """Update every array in ``params`` in place from the matching array in ``grads``.
+
+        ``params`` is a list (or tuple) of float arrays, such as
+        ``Network.parameters()``; ``grads`` one array of the same shape for
+        each, such as ``Network.gradients()``.
+        """
+        _check_pairs(params, grads)
         self.steps += 1
         for i, (p, g) in enumerate(zip(params, grads)):
             if self.weight_decay and p.ndim >= 2:

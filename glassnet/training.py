@@ -231,7 +231,7 @@ def fit(
         Raw inputs: the network's ``preprocessing`` (if any) is applied first.
     y : labels of shape (N,) or targets of shape (N, n_out)
     epochs : int
-        Passes over the training data.
+        Passes over the training data, 1 to 1,000,000,000.
     batch_size : int or None
         ``None`` is full-batch gradient descent; ``1`` updates after every sample.
     optimizer : optimizer object, optional
@@ -363,7 +363,7 @@ def resume(net, run, path, X, y, *, validation_data=None, sample_weight=None, ca
             had = "had" if settings[name] else "had no"
             raise checkpoints.CheckpointError(f"the run in {path} {had} {name}; give the same data as it had "
                                               f"({name}={'...' if settings[name] else 'None'})")
-    if epochs is not None and positive_number("epochs", epochs, integer=True) < run.epoch:
+    if epochs is not None and _epochs(epochs) < run.epoch:
         raise ValueError(f"epochs={epochs} is fewer than the {run.epoch} the run in {path} has done already")
     optimizer = get_optimizer(settings["optimizer"])
     optimizer.steps, optimizer.state = run.optimizer_steps, {i: dict(slot) for i, slot in run.optimizer_state.items()}
@@ -386,7 +386,7 @@ def _fit(net, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data,
          checkpoint, checkpoint_every, run=None) -> History:
     """``fit``, and ``resume`` when ``run`` (a ``glassnet.checkpoint.Run``) is given."""
     dtype = _float_dtype(dtype)
-    epochs = positive_number("epochs", epochs, integer=True)
+    epochs = _epochs(epochs)
     if batch_size is not None:
         batch_size = positive_number("batch_size", batch_size, integer=True)
     optimizer = optimizer_or_lr(optimizer, lr)
@@ -467,6 +467,17 @@ def _fit(net, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data,
             optimizer.lr = lr0
     net.history = history  # what a save without history= records: the training of the weights it holds
     return history
+
+
+MAX_EPOCHS = 10**9  # a billion epochs of one sample at a microsecond each: over a quarter of an hour of nothing
+
+
+def _epochs(value) -> int:
+    """``epochs`` checked: a whole number from 1 to ``MAX_EPOCHS`` (a larger one would train, for ever)."""
+    epochs = positive_number("epochs", value, integer=True)
+    if epochs > MAX_EPOCHS:
+        raise ValueError(f"epochs must be at most {MAX_EPOCHS:,}, got {describe(value)}: a run that long would not end")
+    return epochs
 
 
 def _float_dtype(dtype) -> np.dtype:

@@ -344,6 +344,24 @@ def test_rendering_names_what_it_cannot_render(call, error, expected):
     assert glassnet.format_matrix([[1.5, -0.0], [2, 3]], "Z", 2) == "Z = [ 1.50  0.00 ]\n    [ 2.00  3.00 ]"
 
 
+def test_an_optimizer_step_names_what_it_was_given():
+    with pytest.raises(TypeError, match=r"^params must be a list of arrays \(as Network\.parameters\(\) gives\), got "
+                                        r"None \(NoneType\)$"):
+        glassnet.SGD().step(None, None)  # 'NoneType' object is not iterable
+    with pytest.raises(ValueError, match=r"^grads\[1\] has shape \(3,\) but params\[1\] has shape \(2,\); they must "
+                                         r"match$"):
+        glassnet.Adam().step([np.zeros((2, 2)), np.zeros(2)], [np.zeros((2, 2)), np.zeros(3)])
+    with pytest.raises(ValueError, match=r"^params has 2 arrays but grads has 1; give one gradient per parameter$"):
+        glassnet.SGD().step([np.zeros(2), np.zeros(2)], [np.zeros(2)])  # zip stopped at the shorter: one not updated
+
+
+def test_epochs_beyond_a_billion_are_refused():
+    with pytest.raises(ValueError, match=r"^epochs must be at most 1,000,000,000, got 18446744073709551616 \(int\): a "
+                                         r"run that long would not end$"):
+        net().fit(X_OK, Y_OK, epochs=2**64)  # trained, for ever
+    net().fit(X_OK, Y_OK, epochs=1)
+
+
 def test_labels_beyond_int64_are_refused_not_wrapped():
     with pytest.raises(ValueError, match=r"^y_true\[0\] is 1e\+39; class labels must be whole numbers 0$"):
         metrics.confusion_counts([1e39, 0], [0, 0])
@@ -450,6 +468,8 @@ def entries():
         "validation_data X": ("validation_data X",
                               lambda v: net().fit(X_OK, Y_OK, epochs=1, validation_data=(v, Y_OK))),
         "epochs": ("epochs", lambda v: net().fit(X_OK, Y_OK, epochs=v)),
+        "params (SGD.step)": ("params", lambda v: glassnet.SGD().step(v, [np.zeros(2)])),
+        "grads (Adam.step)": ("grads", lambda v: glassnet.Adam().step([np.zeros((6, 4))], v)),
         "batch_size": ("batch_size", lambda v: net().fit(X_OK, Y_OK, epochs=1, batch_size=v)),
         "validation_split": ("validation_split", lambda v: net().fit(X_OK, Y_OK, epochs=1, validation_split=v)),
         "n_in": ("n_in", lambda v: glassnet.Dense(v, 2)),
@@ -476,12 +496,11 @@ def entries():
 
 ENTRIES = entries()
 # What an entry takes: None for its default, 2**64 as a seed, a positive number or a batch size (one batch), a
-# 1-D list or Series as one feature per row; everything else is refused (epochs=2**64 would train, for ever)
+# 1-D list or Series as one feature per row; everything else is refused (epochs=2**64 too: it would train for ever)
 ACCEPTED = {
     ("sample_weight", "None"), ("batch_size", "None"), ("seed (Network)", "None"), ("seed (stairs)", "None"),
     ("seed (Network)", "2**64"), ("seed (stairs)", "2**64"), ("lr", "2**64"), ("std", "2**64"),
-    ("max_value", "2**64"), ("X (Standardize)", "long list"), ("X (Standardize)", "Series"), ("epochs", "2**64"),
-    ("batch_size", "2**64"),
+    ("max_value", "2**64"), ("X (Standardize)", "long list"), ("X (Standardize)", "Series"), ("batch_size", "2**64"),
 }
 # A message that names the argument by what it makes (the memory refusal of a layer)
 NAMED_BY = {("n_in", "2**64"): "Dense(18,446,744,073,709,551,616, 2)"}
