@@ -197,21 +197,24 @@ def not_numbers(name: str, arr: np.ndarray, message: str) -> Exception:
     """The error for ``arr`` (of dtype object, str, ...), which holds no plain numbers: ``message`` and why.
 
     A ``TypeError`` naming the first entry that is not a real number; a
-    ``ValueError`` naming the first integer beyond 64 bits when that comes
-    first (NumPy keeps such integers as Python objects: they are numbers, of a
-    size nothing here can hold).
+    ``ValueError`` naming the first integer beyond int64 when that comes
+    first (NumPy keeps integers beyond 64 bits as Python objects: they are
+    numbers, of a size nothing here can hold; one from 2**63 to 2**64 - 1 would
+    wrap as a label).
     """
     if arr.dtype.kind not in "OSUc" or arr.ndim == 0:
         return TypeError(message)
     for index, entry in np.ndenumerate(arr):
         entry = entry.item() if isinstance(entry, np.generic) else entry
         at = f"{name}[{', '.join(str(i) for i in index)}]"
-        if isinstance(entry, numbers.Integral) and not -(2**63) <= entry < 2**64:
+        if isinstance(entry, numbers.Integral) and not -(2**63) <= entry < 2**63:
             if not is_finite(entry):
                 return ValueError(f"{message}; {at} is {describe(entry)}, an integer too large for a float (over "
                                   "1.8e308): scale the data")
-            return ValueError(f"{message}; {at} is {describe(entry)}, an integer beyond 64 bits that NumPy keeps as "
-                              f"a Python object: give {name} as floats (np.asarray({name}, dtype=float)) or scale it")
+            what = "beyond 64 bits that NumPy keeps as a Python object" if entry >= 2**64 or entry < 0 else \
+                "beyond int64 (over 9.2e18)"
+            return ValueError(f"{message}; {at} is {describe(entry)}, an integer {what}: give {name} as floats "
+                              f"(np.asarray({name}, dtype=float)) or scale it")
         if not isinstance(entry, numbers.Real):
             real = "real " * isinstance(entry, numbers.Complex)
             return TypeError(f"{message}; {at} is {describe(entry)}, not a {real}number")
