@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from glassnet import modelfile
+from glassnet.checks import path_text
 from glassnet.history import History
 
 VERSION = 1
@@ -69,8 +70,8 @@ class TrainingInterrupted(KeyboardInterrupt):
     def __init__(self, path, epoch, batch, n_batches, signum):
         where = (f"after epoch {epoch}" if batch == n_batches
                  else f"in epoch {epoch} after batch {batch} of {n_batches}")
-        super().__init__(f"training stopped by {signal.Signals(signum).name} {where}; the run is saved in {path}: "
-                         f"go on with glassnet.resume({str(path)!r}, X, y)")
+        super().__init__(f"training stopped by {signal.Signals(signum).name} {where}; the run is saved in "
+                         f"{path_text(path)}: go on with glassnet.resume({path_text(repr(str(path)))}, X, y)")
         self.path, self.epoch, self.batch, self.n_batches, self.signum = path, epoch, batch, n_batches, signum
         self.where = where
 
@@ -196,8 +197,9 @@ def run_of(path, document, tensors, net) -> Run:
     ``ModelFileError`` for a checkpoint entry that does not hold together.
     """
     if document.get(KEY) is None:
-        raise CheckpointError(f"{path} is a glassnet model file but not a checkpoint: it holds no training run "
-                              "to go on with (write one with fit(..., checkpoint=PATH) or train --checkpoint)")
+        raise CheckpointError(f"{path_text(path)} is a glassnet model file but not a checkpoint: it holds no "
+                              "training run to go on with (write one with fit(..., checkpoint=PATH) or "
+                              "train --checkpoint)")
     arrays = {k[len(KEY) + 1:]: v for k, v in tensors.items() if k.startswith(KEY + ".")}
     try:
         return _run_from(document[KEY], arrays, net)

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from glassnet.checks import output_file
+from glassnet.checks import output_file, path_text
 
 TMP_MARK = ".glassnet-tmp-"
 # A temporary file whose writer still runs (or whose pid was reused) is removed only when nothing has been written
@@ -140,7 +140,8 @@ def write_atomically(path, data: bytes, name: str | None = None) -> str:
     if signals.signum is not None:
         signals.deliver()
         if not renamed:  # the handler from before let the program go on
-            raise InterruptedError(errno.EINTR, f"writing {path!r} was stopped by a signal; the file is as it was")
+            raise InterruptedError(errno.EINTR,
+                                   f"writing {path_text(path)} was stopped by a signal; the file is as it was")
     return path
 
 

@@ -267,9 +267,9 @@ TRAIN = ["train", "--data", "t.csv", "--layers", "16", "--batch-size", "8", "--e
 
 @pytest.fixture
 def table(tmp_path):
-    """``t.csv`` in ``tmp_path``: 1,500 rows, 8 number columns and a label of 3 classes (no scikit-learn to import)."""
+    """``t.csv`` in ``tmp_path``: 600 rows, 8 number columns and a label of 3 classes (no scikit-learn to import)."""
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(1500, 8))
+    X = rng.normal(size=(600, 8))
     y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
     header = ",".join([f"x{i}" for i in range(8)] + ["label"])
     np.savetxt(tmp_path / "t.csv", np.column_stack([X, y]), delimiter=",", header=header, comments="", fmt="%.6g")
