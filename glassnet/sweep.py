@@ -38,7 +38,7 @@ SETTINGS = ("lr", "optimizer", "momentum", "weight_decay", "epochs", "batch_size
             "scale", "test_split", "activation", "layers", "hidden", "class_weight", "seed")
 METRICS = ("test_accuracy", "test_loss", "train_accuracy", "train_loss", "val_accuracy", "val_loss", "epochs_run")
 ENGINES = ("local", "ray")
-CONNECT_TIMEOUT = 5.0  # seconds to wait for a Ray cluster's address to answer before giving up
+CONNECT_TIMEOUT = 30.0  # seconds for a Ray cluster's address to answer (importing Ray alone takes a few)
 
 
 # ------------------------------------------------------------------ the grid
@@ -56,6 +56,8 @@ def _parse_value(parser, key, text):
     given = text.replace("-", ",") if key == "layers" else text
     if key == "hidden" and not given.isdigit():
         raise ValueError(f"--grid hidden: expected a whole number of hidden nodes >= 1, got {text!r}")
+    if key == "layers" and not all(part.isdigit() for part in text.split("-")):
+        raise ValueError(f"--grid layers: expected layer sizes joined by dashes such as 128-64, got {text!r}")
     try:
         args = parser.parse_args(["train", flag, given])
     except UsageError as exc:
@@ -63,14 +65,9 @@ def _parse_value(parser, key, text):
         raise ValueError(f"--grid {key}: {reason}") from None
     value = args.layers if key in ("layers", "hidden") else getattr(args, key)
     if key in ("layers", "hidden"):
-        from glassnet.cli import _layer_sizes
-
-        try:
-            sizes = _layer_sizes(value)
-        except UsageError as exc:
-            raise ValueError(f"--grid {key}: {str(exc).split(': ', 1)[-1]}") from None
-        if not sizes:
-            raise ValueError(f"--grid {key}: expected layer sizes such as 128-64, got {text!r}")
+        sizes = [int(part) for part in value.split(",")]
+        if min(sizes) < 1:
+            raise ValueError(f"--grid {key}: layer sizes must be >= 1, got {text!r}")
         return "-".join(map(str, sizes))
     return repr(value) if isinstance(value, float) else str(value)
 
@@ -262,20 +259,36 @@ def _local(tasks, workers):
         pool.terminate()
 
 
-def check_address(address, timeout=CONNECT_TIMEOUT):
-    """Refuse a Ray address that does not answer within ``timeout`` seconds (``ray.init`` would wait for long)."""
-    if address == "auto":
-        return
-    host_port = address.split("://", 1)[-1].rstrip("/")
-    host, _, port = host_port.rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"--address must be HOST:PORT (or ray://HOST:PORT, or auto), got {address!r}")
+def check_address(address, timeout=None):
+    """Refuse a Ray address where no Ray cluster answers within ``timeout`` seconds (default ``CONNECT_TIMEOUT``).
+
+    ``ray.init`` would wait a minute or more for a silent address and then end
+    the whole process, so a child process tries the connection first, and is
+    stopped when the time is up.
+    """
+    import subprocess
+
+    timeout = CONNECT_TIMEOUT if timeout is None else timeout
+    if address != "auto":
+        host, _, port = address.split("://", 1)[-1].rstrip("/").rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"--address must be HOST:PORT (or ray://HOST:PORT, or auto), got {address!r}")
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+        except OSError as exc:
+            why = "no answer" if isinstance(exc, socket.timeout) else (exc.strerror or str(exc))
+            raise ValueError(f"--address {address}: no Ray cluster there ({why})") from None
+    probe = (f"import ray; ray.init(address={address!r}, include_dashboard=False, log_to_driver=False, "
+             "logging_level='ERROR'); ray.shutdown()")
+    # a GCS that stops answering ends the probe soon rather than after a minute
+    env = {**os.environ, "RAY_gcs_rpc_server_reconnect_timeout_s": str(max(1, int(timeout))),
+           "RAY_gcs_server_request_timeout_seconds": str(max(1, int(timeout)))}
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
-    except OSError as exc:
-        why = "no answer" if isinstance(exc, socket.timeout) else (exc.strerror or str(exc))
-        raise ValueError(f"--address {address}: cannot reach a Ray cluster there within {timeout:g} s ({why})") \
-            from None
+        done = subprocess.run([sys.executable, "-c", probe], env=env, timeout=timeout, capture_output=True)
+    except subprocess.TimeoutExpired:
+        raise ValueError(f"--address {address}: no Ray cluster answered within {timeout:g} s") from None
+    if done.returncode != 0:
+        raise ValueError(f"--address {address}: no Ray cluster answered there (connecting failed)")
 
 
 def _ray(tasks, workers, address):
