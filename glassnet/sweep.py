@@ -299,8 +299,6 @@ def _ray(tasks, workers, address):
     except ImportError:
         raise ValueError("--engine ray needs Ray: pip install 'glassnet[ray]' (or pip install ray)") from None
     started = False
-    if address is not None:
-        check_address(address)
     if not ray.is_initialized():
         kwargs = {"address": address} if address else {"num_cpus": workers}
         try:
@@ -463,6 +461,8 @@ def sweep(data="digits", grid=None, *, repeats=1, seed=0, engine="local", addres
         check_output("--plot", plot, ".png")
     axes = parse_grid(grid)
     todo = trials(axes, repeats, seed)
+    if address is not None:
+        check_address(address)
     columns = _columns(list(axes))
     rows = {}  # key -> row, this sweep's and any other rows the file holds
     for row in _read_rows(out, columns):
@@ -472,8 +472,9 @@ def sweep(data="digits", grid=None, *, repeats=1, seed=0, engine="local", addres
     say = echo or (lambda line: None)
     workers = workers or os.cpu_count() or 1
     where = f"the Ray cluster at {address}" if address else f"{workers} worker{'s' * (workers > 1)}"
-    say(f"sweep: {len(todo)} trials ({len(todo) // repeats} settings x {repeats} repeat{'s' * (repeats > 1)}) on "
-        f"{data}, engine {engine} ({where}); {len(todo) - len(to_run)} already in {out}")
+    n, settings = len(todo), len(todo) // repeats
+    say(f"sweep: {n} trial{'s' * (n > 1)} ({settings} setting{'s' * (settings > 1)} x {repeats} "
+        f"repeat{'s' * (repeats > 1)}) on {data}, engine {engine} ({where}); {n - len(to_run)} already in {out}")
 
     by_number = {t.number: t for t in to_run}
     tasks = [(t.number, data, t.settings, t.seed) for t in to_run]
