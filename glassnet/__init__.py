@@ -18,7 +18,8 @@ The public API::
     tables                            people's own tables: read, decide the task, split, Columns by name
     datasets, metrics, models         bundled and generated data sets; scores; ready-made networks
     plots, experiments, tutorials,
-    playground                        loaded on first use (plots brings matplotlib); playground.serve() is the web page
+    playground, sweep                 loaded on first use (plots brings matplotlib); playground.serve() is the web
+                                      page, sweep.sweep() runs a grid of training runs
     trace_step, Trace                 every matrix of one training step
     report                            a step worked out, a network, a history as text, Markdown or HTML
     format_matrix                     aligned text rendering of a matrix
@@ -43,7 +44,7 @@ from glassnet.trace import Trace, trace_step
 from glassnet.version import __version__
 
 # Loaded on first use, so that ``import glassnet`` stays quick and does not load matplotlib.
-_LAZY = ("experiments", "playground", "plots", "tutorials")
+_LAZY = ("experiments", "playground", "plots", "sweep", "tutorials")
 
 
 def __getattr__(name):
@@ -100,6 +101,7 @@ __all__ = [
     "preprocessing",
     "report",
     "resume",
+    "sweep",
     "tables",
     "trace_step",
     "training",

@@ -31,9 +31,14 @@ from glassnet.modelfile import (
     save,
 )
 from glassnet.network import Network
+from glassnet.onnx_export import to_onnx
 from glassnet.preprocessing import preprocessing_from_config
+from glassnet.torch_exchange import from_torch, save_torch, to_torch, to_torch_state_dict
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "METADATA_KEY", "ModelFileError", "inspect", "load", "resume", "save"]
+__all__ = [
+    "FORMAT", "FORMAT_VERSION", "METADATA_KEY", "ModelFileError", "from_torch", "inspect", "load", "resume", "save",
+    "save_torch", "to_onnx", "to_torch", "to_torch_state_dict",
+]
 
 
 def load(path) -> Network:

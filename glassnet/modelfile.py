@@ -257,6 +257,9 @@ def read(path):
     except TypeError as exc:  # a tensor dtype NumPy lacks, such as bfloat16
         raise damaged(path, exc) from exc
 
+    for name, tensor in tensors.items():  # NumPy lacks bfloat16 and float8, but a package (ml_dtypes) may add them
+        if tensor.dtype.kind not in "biuf" or tensor.dtype.name.startswith(("bfloat", "float8")):
+            raise damaged(path, f"tensor {_short(name)} has dtype {tensor.dtype.name}, which glassnet does not write")
     text = metadata[METADATA_KEY]
     unknown = sorted(set(metadata) - {METADATA_KEY, CHECKSUM_KEY})
     if unknown:

@@ -19,6 +19,7 @@ results file       a CSV rewritten whole (``glassnet.files.write_atomically``) a
 
 from __future__ import annotations
 
+import argparse
 import csv
 import hashlib
 import io
@@ -42,15 +43,30 @@ CONNECT_TIMEOUT = 30.0  # seconds for a Ray cluster's address to answer (importi
 
 
 # ------------------------------------------------------------------ the grid
-def _train_parser():
-    from glassnet.cli import build_parser
+def _folder(name) -> bool:
+    try:
+        return os.path.isdir(name)
+    except (OSError, ValueError):  # a name too long for a path, one with a NUL character, ...
+        return False
 
-    return build_parser()
+
+class _TrainFlags(argparse.ArgumentParser):
+    """train's flags alone (``glassnet.flags``), refusing a value with a ValueError instead of exiting."""
+
+    def error(self, message):
+        raise ValueError(message)
+
+
+def _train_parser():
+    from glassnet.flags import add_train_flags
+
+    parser = _TrainFlags(prog="glassnet train", add_help=False)
+    add_train_flags(parser)
+    return parser
 
 
 def _parse_value(parser, key, text):
     """``text`` as train's ``--KEY`` would read it, in its canonical text; a ValueError naming the grid axis."""
-    from glassnet.cli import UsageError
 
     flag = "--layers" if key == "hidden" else "--" + key.replace("_", "-")
     given = text.replace("-", ",") if key == "layers" else text
@@ -59,9 +75,9 @@ def _parse_value(parser, key, text):
     if key == "layers" and not all(part.isdigit() for part in text.split("-")):
         raise ValueError(f"--grid layers: expected layer sizes joined by dashes such as 128-64, got {text!r}")
     try:
-        args = parser.parse_args(["train", flag, given])
-    except UsageError as exc:
-        reason = str(exc).split(": ", 1)[-1].split(" (see ")[0]
+        args = parser.parse_args([flag, given])
+    except ValueError as exc:
+        reason = str(exc).split(": ", 1)[-1]
         raise ValueError(f"--grid {key}: {reason}") from None
     value = args.layers if key in ("layers", "hidden") else getattr(args, key)
     if key in ("layers", "hidden"):
@@ -120,7 +136,7 @@ def parse_grid(grid) -> dict:
 
 def _settings(parser, combination: dict) -> dict:
     """train's settings (its defaults) with the combination's values, checked together as train checks them."""
-    argv = ["train"]
+    argv = []
     for key, value in combination.items():
         flag = "--layers" if key == "hidden" else "--" + key.replace("_", "-")
         argv += [flag, value.replace("-", ",") if key in ("layers", "hidden") else value]
@@ -451,9 +467,9 @@ def sweep(data="digits", grid=None, *, repeats=1, seed=0, engine="local", addres
             raise ValueError(f"{name} must be a whole number >= {least}, got {value!r}")
     if grid is None:
         raise ValueError("--grid: give at least one setting to sweep, such as --grid lr=0.01,0.1")
-    from glassnet.datasets import NAMED, _is_dir
+    from glassnet.datasets import NAMED
 
-    if not isinstance(data, str) or (data not in NAMED and not _is_dir(data)):
+    if not isinstance(data, str) or (data not in NAMED and not _folder(data)):
         raise ValueError(f"--data {data!r}: a sweep takes a built-in data set ({', '.join(NAMED)}) or a folder of "
                          "MNIST files")
     check_output("--out", out, ".csv")
