@@ -15,6 +15,17 @@ from glassnet import SGD, Adam, CheckpointError, Dense, Network, TrainingInterru
 from glassnet import checkpoint as checkpoints
 
 
+@pytest.fixture(autouse=True)
+def usual_signal_handlers():
+    """Ctrl-C and SIGTERM as a fresh Python process has them, whatever an earlier test in this process left."""
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    for sig, handler in before.items():
+        signal.signal(sig, handler)
+
+
 def data(regression=False, n=203):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n, 5))
