@@ -7,13 +7,13 @@ download is not used.
 """
 
 import io
-import os
 import re
 import threading
 import time
 
 import numpy as np
 import pytest
+from browser import CHROMIUM, playwright_or_skip
 
 import glassnet
 from glassnet import Adam, Dense, Glorot, Network
@@ -21,13 +21,7 @@ from glassnet.datasets import train_test_split
 from glassnet.playground.data import generate
 from glassnet.playground.server import PlaygroundServer
 
-CHROMIUM = "/usr/bin/chromium"
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:
-    pytest.skip("no browser: playwright is not installed (pip install playwright)", allow_module_level=True)
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"no browser: {CHROMIUM} not found (apt-get install chromium)", allow_module_level=True)
+sync_playwright = playwright_or_skip()
 
 
 @pytest.fixture(scope="module")

@@ -5,20 +5,14 @@ Skipped, with the reason, where there is no browser (see tests/test_playground_b
 """
 
 import io
-import os
 
 import numpy as np
 import pytest
+from browser import CHROMIUM, playwright_or_skip
 
 from glassnet.cli import main
 
-CHROMIUM = "/usr/bin/chromium"
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:
-    pytest.skip("no browser: playwright is not installed (pip install playwright)", allow_module_level=True)
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"no browser: {CHROMIUM} not found (apt-get install chromium)", allow_module_level=True)
+sync_playwright = playwright_or_skip()
 
 
 def test_the_stairs_step_as_html_renders_in_chromium_offline(tmp_path, capsys):
