@@ -344,7 +344,12 @@ def _resumed_args(args):
     started with, and the few flags a resumed run may change; any other flag given is refused."""
     from glassnet.io import inspect
 
-    info = inspect(args.resume)
+    if not os.path.isfile(args.resume):
+        raise UsageError(f"--resume {_shown(args.resume)}: no such checkpoint file")
+    try:
+        info = inspect(args.resume)
+    except glassnet.ModelFileError as exc:
+        raise UsageError(f"--resume: {_first_line(exc)}") from None
     if info["checkpoint"] is None:
         raise UsageError(f"--resume {args.resume} is a model file, not a checkpoint: it holds no run to go on with "
                          "(train --checkpoint PATH writes one)")

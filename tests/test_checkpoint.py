@@ -339,6 +339,9 @@ def test_cli_resume_extends_a_finished_run_and_refuses_changed_settings(table):
     assert fewer.returncode == 2 and "--epochs 2 is fewer than the 3 epochs the run has done" in fewer.stderr
     same_file = run("train", "--resume", "ck.safetensors", "--out", "ck.safetensors")
     assert same_file.returncode == 2 and "--out 'ck.safetensors' is the checkpoint --resume reads" in same_file.stderr
+    missing = run("train", "--resume", "missing.safetensors")
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert missing.stderr == "glassnet: error: --resume missing.safetensors: no such checkpoint file\n"
     model = run("train", "--resume", "a.safetensors")
     assert model.returncode == 2 and "is a model file, not a checkpoint" in model.stderr
     extended = run("train", "--resume", "ck.safetensors", "--epochs", "5", "--out", "b.safetensors")
