@@ -753,13 +753,12 @@ def _fast_epoch(net, trainer, plan, order, target_classes, watch, progress=None,
     w = plan.w if plan.w is None or order is None else plan.w[order]
     logits = trainer.logits
     if rows < n:  # stopped by a signal: check the batches done, keep what they measured
+        Yhat, Y_epoch, w = Yhat[:rows], Y_epoch[:rows], None if w is None else w[:rows]
+        logits = None if logits is None else logits[:rows]
         if rows:
-            Yd, Y_done, Ld, wd = Yhat[:rows], Y_epoch[:rows], None if logits is None else logits[:rows], w
-            per_sample = net.loss.per_sample(Yd, Y_done) if Ld is None else net.loss.from_logits(Ld, Y_done)
-            watch.batches(batch_losses(per_sample, plan.batch_size, None if wd is None else wd[:rows]))
-        return EpochProgress(rows=rows, Yhat=Yhat[:rows], logits=None if logits is None else logits[:rows])
-    per_sample = net.loss.per_sample(Yhat, Y_epoch) if logits is None else net.loss.from_logits(logits, Y_epoch)
-    losses = batch_losses(per_sample, plan.batch_size, w)
+            watch.batches(_batch_losses(net, plan, Yhat, Y_epoch, logits, w))
+        return EpochProgress(rows=rows, Yhat=Yhat, logits=logits)
+    losses = _batch_losses(net, plan, Yhat, Y_epoch, logits, w)
     watch.batches(losses)
     if target_classes is None:  # regression
         score = regression_scores(Y_epoch, Yhat, w, check=False)["r2"]
@@ -767,6 +766,12 @@ def _fast_epoch(net, trainer, plan, order, target_classes, watch, progress=None,
         hits = classes(Yhat) == (target_classes if order is None else target_classes[order])
         score = int(hits.sum()) / n if w is None else weighted_mean(hits, w.astype(np.float64))
     return float(np.mean(losses)), score, float(losses[-1])
+
+
+def _batch_losses(net, plan, Yhat, Y, logits, w):
+    """Each batch's loss from the epoch's outputs (from the logits where the loss is computed from them)."""
+    per_sample = net.loss.per_sample(Yhat, Y) if logits is None else net.loss.from_logits(logits, Y)
+    return batch_losses(per_sample, plan.batch_size, w)
 
 
 def _validate(net, Xv, Yv, wv):
