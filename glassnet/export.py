@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from glassnet.files import check_output
 from glassnet.io import load
-from glassnet.onnx_export import INSTALL, n_features, output_kind, preprocessing_steps, require_onnx, to_onnx
+from glassnet.onnx_export import INSTALL, input_summary, output_kind, preprocessing_steps, require_onnx, to_onnx
 from glassnet.torch_exchange import module_texts, save_torch
 
 
@@ -43,8 +43,8 @@ def run(args):
             raise ValueError(str(exc)) from None
         path = to_onnx(net, args.onnx)
         prep = "" if net.preprocessing is None else f" {net.preprocessing!r} and"
-        print(f"wrote {path}: ONNX, input X (N, {n_features(net)}) {net.dtype.name} through{prep} the network to "
-              f"{output_kind(net)} (N, {net.n_out})")
+        print(f"wrote {path}: ONNX, {input_summary(net)} through{prep} the network to {output_kind(net)} "
+              f"(N, {net.n_out})")
     if args.torch is not None:
         path = save_torch(net, args.torch)
         note = ("" if net.preprocessing is None
