@@ -41,6 +41,15 @@ only in how it spends time and memory:
   one GEMV computes ``b = b - ones @ dZ``, so ``dW`` is never stored and ``W``
   is passed over once instead of three times. The forward pass starts each
   ``Z`` from ``b`` and adds ``A_prev @ W`` to it in the same GEMM.
+* Parameters end to end. The trainer keeps every ``W`` and ``b`` as a view
+  of one flat array (the weights first), and the gradients ``dW`` and ``db``
+  as views of another laid out alike. An optimizer that does not fold
+  (momentum, Adam, weight decay) then updates all the parameters at once,
+  about a dozen NumPy calls on the flat vectors instead of a dozen per
+  parameter (``glassnet.optimizers``, "fused"). Parameters that already lie so
+  (from an earlier ``fit``) stay where they are; new ones (a cast, arrays a
+  callback swapped in) are copied into a new flat array, whose views the
+  layers then hold.
 * NumPy alone otherwise. ``db`` is ``ones @ dZ`` (one BLAS call instead of a
   column-sum reduction), and for a batch of one the weight gradient
   ``X.T @ dZ``, whose inner dimension is then 1, uses ``np.dot``: ``np.matmul``
@@ -50,11 +59,13 @@ only in how it spends time and memory:
 from __future__ import annotations
 
 import ctypes
+from operator import is_
 
 import numpy as np
 
 from glassnet import _blas
 from glassnet._blas import NO_TRANS, ROW_MAJOR, TRANS
+from glassnet.optimizers import flat_vector, lay_flat
 
 
 def native_blas():
@@ -113,12 +124,10 @@ class FastTrainer:
         # An optimizer that is not a glassnet Optimizer (anything with step) folds nothing.
         self.fold_step = getattr(optimizer, "fold_step", lambda: None)
         self.batch_size = batch_size
-        self.params = net.parameters()
-        self.dW = [np.empty_like(layer.W) for layer in self.layers]
-        self.db = [np.empty_like(layer.b) if layer.bias else None for layer in self.layers]
-        self.grads = [g for dW, db in zip(self.dW, self.db) for g in (dW, db) if g is not None]
         self._buffers = {}
         self.dtype = self.layers[0].W.dtype
+        self.params = None  # the parameters, in Network.parameters()'s order, and their gradients (see _pack)
+        self._pack()
         self.blas = native_blas() if blas == "auto" else blas
         if self.blas is not None and self.dtype not in self.blas.gemm:
             self.blas = None
@@ -129,6 +138,39 @@ class FastTrainer:
         self.rows_done = 0
         self._held = None  # the parameter arrays whose addresses are in self._at
         self._at = None
+
+    def _pack(self):
+        """Keep the parameters end to end in one flat array and the gradients alike in another (module docstring).
+
+        Sets ``params`` and ``grads`` (the lists ``optimizer.step`` gets) and
+        ``dW``, ``db``. Does nothing while the layers hold the arrays it packed.
+        """
+        params = [p for layer in self.layers for p in layer.parameters()]
+        if self.params is not None and len(params) == len(self.params) and all(map(is_, params, self.params)):
+            return
+        found = None
+        if all(p.dtype == self.dtype for p in params):  # else left as they are: the optimizer goes one by one
+            found = flat_vector(params)
+            if found is None:
+                views = iter(lay_flat(params)[1])
+                for layer in self.layers:
+                    layer.W = next(views)
+                    if layer.bias:
+                        layer.b = next(views)
+                params = [p for layer in self.layers for p in layer.parameters()]
+                found = flat_vector(params)
+        if found is None:
+            self.grads = [np.empty_like(p) for p in params]
+        else:
+            vector, starts = found
+            grads = np.empty_like(vector)
+            self.grads = [grads[s : s + p.size].reshape(p.shape) for s, p in zip(starts, params)]
+        self.params = params
+        grads = iter(self.grads)
+        self.dW, self.db = [], []
+        for layer in self.layers:
+            self.dW.append(next(grads))
+            self.db.append(next(grads) if layer.bias else None)
 
     # ------------------------------------------------------------ an epoch
     def epoch(self, X, Y, order=None, sample_weight=None, first=0, interrupt=None):
@@ -147,6 +189,7 @@ class FastTrainer:
         before the next batch once ``interrupt.requested`` is true.
         ``self.rows_done`` says how far it got.
         """
+        self._pack()
         Yhat, Y_shuffled, self.logits = self.epoch_arrays(Y)
         Y_epoch = Y if order is None else Y.take(order, axis=0, out=Y_shuffled)
         n, B = len(X), self.batch_size

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from glassnet import Dense, Network
+from glassnet.fastpath import FastTrainer
 from glassnet.optimizers import SGD, Adam, flat_vector, get_optimizer, lay_flat
 
 OPTIMIZERS = {
@@ -260,6 +261,35 @@ def test_both_loops_train_the_weights_the_readable_rule_trains(name, fast):
     # the fast loop folds plain SGD into its products (lr scales dZ before the backward pass): to rounding
     exact = name in EXACT and not (name == "sgd" and fast)
     assert_same(net.parameters(), reference.parameters(), name, "fast" if fast else "readable", exact)
+
+
+def test_the_fast_loop_keeps_parameters_and_gradients_end_to_end():
+    net = Network([Dense(4, 5, "tanh"), Dense(5, 4, "relu", bias=False), Dense(4, 3, "softmax")], seed=2)
+    net.cast(np.float32)
+    trainer = FastTrainer(net, Adam(0.01), batch_size=4)
+    vector, starts = flat_vector(net.parameters())
+    assert vector.size == net.n_parameters()
+    assert flat_vector(trainer.grads)[1] == starts  # laid out alike: the optimizer copies nothing
+    weights = [start for start, p in zip(starts, net.parameters()) if p.ndim == 2]
+    assert max(weights) < min(set(starts) - set(weights))  # the weights first: weight decay is one slice
+    net.fit(X, LABELS, epochs=2, batch_size=4, optimizer=Adam(0.01))
+    assert flat_vector(net.parameters())[0] is not None
+    kept = [p for p in net.parameters()]
+    net.fit(X, LABELS, epochs=1, batch_size=4, optimizer=Adam(0.01))
+    assert all(p is q for p, q in zip(net.parameters(), kept))  # a second fit trains them where they are
+
+
+def test_parameters_a_callback_swaps_in_are_trained_not_the_old_ones():
+    def swap(epoch, history):
+        for layer in net.layers:
+            layer.W = layer.W.copy()  # same values, new arrays
+
+    net = Network([Dense(4, 5, "tanh"), Dense(5, 3, "softmax")], seed=0)
+    net.fit(X, LABELS, epochs=4, batch_size=4, optimizer=Adam(0.01), dtype=np.float64, callbacks=[swap])
+    twin = Network([Dense(4, 5, "tanh"), Dense(5, 3, "softmax")], seed=0)
+    twin.fit(X, LABELS, epochs=4, batch_size=4, optimizer=Adam(0.01), dtype=np.float64)
+    for p, q in zip(net.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(p, q)
 
 
 def test_a_subclass_that_wraps_step_trains_what_the_optimizer_trains():
