@@ -18,8 +18,8 @@ The public API::
     tables                            people's own tables: read, decide the task, split, Columns by name
     datasets, metrics, models         bundled and generated data sets; scores; ready-made networks
     plots, experiments, tutorials,
-    playground, sweep                 loaded on first use (plots brings matplotlib); playground.serve() is the web
-                                      page, sweep.sweep() runs a grid of training runs
+    playground, sweep, sweeps         loaded on first use (plots brings matplotlib); playground.serve() is the web
+                                      page, sweep() runs a grid of training runs (glassnet.sweeps)
     trace_step, Trace                 every matrix of one training step
     report                            a step worked out, a network, a history as text, Markdown or HTML
     format_matrix                     aligned text rendering of a matrix
@@ -44,13 +44,15 @@ from glassnet.trace import Trace, trace_step
 from glassnet.version import __version__
 
 # Loaded on first use, so that ``import glassnet`` stays quick and does not load matplotlib.
-_LAZY = ("experiments", "playground", "plots", "sweep", "tutorials")
+_LAZY = ("experiments", "playground", "plots", "sweep", "sweeps", "tutorials")
 
 
 def __getattr__(name):
     if name in _LAZY:
         import importlib
 
+        if name == "sweep":  # the function; its module is glassnet.sweeps
+            return importlib.import_module("glassnet.sweeps").sweep
         return importlib.import_module(f"glassnet.{name}")
     raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
 

@@ -23,7 +23,7 @@ import numpy as np
 import glassnet
 from glassnet import tutorials
 from glassnet.files import check_output, protected, write_atomically
-from glassnet.flags import BUILTIN_DATA, add_train_flags
+from glassnet.flags import BUILTIN_DATA, add_train_flags, column_list, column_spec, name_list
 from glassnet.flags import delimiter as _delimiter
 from glassnet.flags import natural_int as _natural_int
 from glassnet.flags import positive_float as _positive_float
@@ -96,18 +96,6 @@ def load_dataset(spec, target=None, seed=0, test_split=0.2, ignore=None):
     return datasets.load(spec, seed=seed, test_split=test_split)
 
 
-def _column(target):
-    """``--target`` as a column index when it is a number, else as a column name."""
-    if target is None:
-        return None
-    return int(target) if target.lstrip("-").isdigit() else target
-
-
-def _columns(text):
-    """``--ignore a,b,0`` as a list of column names and indexes."""
-    return [_column(part.strip()) for part in text.split(",") if part.strip()] if text else []
-
-
 def _layer_sizes(text):
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
@@ -163,15 +151,15 @@ def _prepare_table(args):
     frame = _read_table(args.data, args.delimiter)
     try:
         prepared = tables.prepare(
-            frame, _columns(args.target) if args.target and "," in args.target else _column(args.target),
-            task=args.task, ignore=_columns(args.ignore), categorical=_names(args.categorical),
-            numeric=_names(args.numeric, "--numeric"), missing=args.missing, unknown=args.unknown,
+            frame, column_spec(args.target),
+            task=args.task, ignore=column_list(args.ignore), categorical=name_list(args.categorical),
+            numeric=name_list(args.numeric, "--numeric"), missing=args.missing, unknown=args.unknown,
             test_split=args.test_split, seed=args.seed, say=tables.cli_words,
         )
     except tables.MissingValues as exc:
         raise UsageError(_cli_missing(exc)) from None
-    record = tables.record(frame, prepared, seed=args.seed, test_split=args.test_split, ignore=_columns(args.ignore),
-                           categorical=_names(args.categorical), numeric=_names(args.numeric, "--numeric"))
+    record = tables.record(frame, prepared, seed=args.seed, test_split=args.test_split, ignore=column_list(args.ignore),
+                           categorical=name_list(args.categorical), numeric=name_list(args.numeric, "--numeric"))
     # the whole table is let go here: the prepared rows are copies, and a big file need not be held twice
     return prepared, record
 
@@ -181,16 +169,6 @@ def _cli_missing(exc):
         return str(exc)
     return (f"column {exc.column!r} has {exc.count:,} missing cells (first at {exc.where}); choose how to handle "
             "them with --missing drop, mean, median or most_frequent")
-
-
-def _names(text, flag="--categorical"):
-    """``--categorical a,b`` as a list of names (None when not given)."""
-    if text is None:
-        return None
-    names = [part.strip() for part in text.split(",") if part.strip()]
-    if not names:
-        raise UsageError(f"{flag} names no column, got {text!r}; give comma-separated column names")
-    return names
 
 
 def _builtin_network(args, n_in, n_out, regression=False):
@@ -464,7 +442,7 @@ def cmd_evaluate(args):
         frame = _read_table(args.data, args.delimiter)
         try:
             X, y, what = tables.rows_to_score(net, frame, all_rows=args.all_rows, seed=args.seed,
-                                              test_split=args.test_split, target=_names(args.target, "--target"),
+                                              test_split=args.test_split, target=name_list(args.target, "--target"),
                                               say=tables.cli_words)
         except tables.MissingValues as exc:
             raise UsageError(_cli_missing(exc)) from None
@@ -475,7 +453,7 @@ def cmd_evaluate(args):
         if args.seed is not None or args.test_split is not None or args.all_rows:
             raise UsageError(f"--seed, --test-split and --all-rows choose rows of the file a model was trained on; "
                              f"{args.model} was not trained on a CSV file, and every row of {args.data} is scored")
-        table = data.load_csv(args.data, target=_column(args.target), ignore=_columns(args.ignore),
+        table = data.load_csv(args.data, target=column_spec(args.target), ignore=column_list(args.ignore),
                               delimiter=args.delimiter or ",")
         X, y = table.X, _labels_for_model(table.y, table.class_names, net.class_names, args.data)
         what = f"all {len(table.y):,} rows of {args.data}"
@@ -536,12 +514,12 @@ def cmd_predict(args):
     if columns is None:
         if args.unknown:
             raise UsageError("--unknown applies to models trained on a CSV file with categorical columns")
-        X = data.load_csv(args.data, labelled=False, ignore=_columns(args.ignore), delimiter=args.delimiter or ",").X
+        X = data.load_csv(args.data, labelled=False, ignore=column_list(args.ignore), delimiter=args.delimiter or ",").X
     else:
         from glassnet import tables
 
         frame = _read_table(args.data, args.delimiter)
-        skipped = [_column_name(frame, c) for c in _columns(args.ignore)]
+        skipped = [_column_name(frame, c) for c in column_list(args.ignore)]
         held = [n for n in columns.names if n in skipped]
         if held:
             raise UsageError(f"--ignore leaves out {held[0]!r}, which the model needs")
@@ -706,7 +684,7 @@ def _explain_data(args, net):
         frame = _read_table(args.data, args.delimiter)
         rows = _explain_rows(args, frame.n_rows, args.data)
         part = frame.take(np.array(rows))
-        X, y, _ = tables.rows_to_score(net, part, all_rows=True, target=_names(args.target, "--target"),
+        X, y, _ = tables.rows_to_score(net, part, all_rows=True, target=name_list(args.target, "--target"),
                                        say=tables.cli_words)
         if len(y) < len(rows):
             raise UsageError(f"--rows picks rows of {args.data} whose target is missing; pick others")
@@ -717,7 +695,7 @@ def _explain_data(args, net):
         if net.is_regression:
             raise UsageError(f"{args.model} is a regression model not trained on a CSV file; explain reads its targets "
                              "from the CSV file it was trained on")
-        table = data.load_csv(args.data, target=_column(args.target), ignore=_columns(args.ignore),
+        table = data.load_csv(args.data, target=column_spec(args.target), ignore=column_list(args.ignore),
                               delimiter=args.delimiter or ",")
         rows = _explain_rows(args, len(table.X), args.data)
         X, y = table.X[rows], _labels_for_model(table.y[rows], table.class_names, net.class_names, args.data)
@@ -805,16 +783,25 @@ def cmd_experiment(args):
         raise UsageError("--gif animates the iris-slope experiment only")
     if args.epochs and args.name != "iris-slope":
         raise UsageError("--epochs applies to the iris-slope experiment only")
+    sweeping = {"--repeats": args.repeats != 1, "--engine": args.engine != "local", "--address": args.address,
+                "--workers": args.workers, "--out": args.out}
+    given = [flag for flag, value in sweeping.items() if value]
+    if given and args.name != "rashid-grid":
+        raise UsageError(f"{', '.join(given)}: the rashid-grid experiment only")
     if args.plot:
         _check_output("--plot", args.plot, ".png")
     if args.gif:
         _check_output("--gif", args.gif, ".gif")
+    if args.out:
+        _check_output("--out", args.out, ".csv")
     if args.name == "iris-slope":
         result = experiments.iris_slope(learning_rates=tuple(args.lr or EXPERIMENT_LRS["iris-slope"]),
                                         seed=args.seed, epochs=args.epochs or 1)
     else:
         kwargs = {"learning_rates": tuple(args.lr)} if args.lr else {}
-        result = experiments.rashid_grid(seed=args.seed, **kwargs)
+        result = experiments.rashid_grid(seed=args.seed, repeats=args.repeats, engine=args.engine,
+                                         address=args.address, workers=args.workers, out=args.out,
+                                         quiet=args.json, **kwargs)
     print(json.dumps(result.as_dict(), indent=2) if args.json else result.text())
     if args.plot or args.gif:
         from glassnet import plots
@@ -1175,6 +1162,13 @@ def build_parser():
     p.add_argument("--plot", metavar="PNG", help="write the plot to this PNG file")
     p.add_argument("--gif", metavar="GIF", help="iris-slope: write an animation of the line to this GIF file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--repeats", type=_positive_int, default=1, metavar="N",
+                   help="rashid-grid: runs per cell, repeat r from the weights of seed --seed + r - 1 (default: 1)")
+    from glassnet.sweeps.command import add_engine_flags  # rashid-grid's cells are the trials of a sweep
+
+    add_engine_flags(p)
+    p.add_argument("--out", metavar="CSV",
+                   help="rashid-grid: keep every run in this sweep results file; a rerun skips the runs it holds")
     p.set_defaults(run=cmd_experiment)
 
     from glassnet.playground import add_command as add_playground  # the standard library's http.server only
@@ -1183,7 +1177,7 @@ def build_parser():
     from glassnet.export import add_command as add_export  # onnx and torch are imported only when used
 
     add_export(sub)
-    from glassnet.sweep import add_command as add_sweep  # Ray is imported only by --engine ray
+    from glassnet.sweeps.command import add_command as add_sweep  # Ray is imported only by --engine ray
 
     add_sweep(sub)
     return parser

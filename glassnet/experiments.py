@@ -16,6 +16,7 @@ draws them. Nothing here imports matplotlib.
 from __future__ import annotations
 
 import numbers
+import statistics
 import time
 from dataclasses import dataclass
 
@@ -23,8 +24,7 @@ import numpy as np
 
 from glassnet import datasets
 from glassnet.checks import describe, finite_matrix, flag, positive_number
-from glassnet.models import rashid_network  # glassnet.experiments.rashid_network: an alias kept for this release
-from glassnet.preprocessing import RashidScale, rashid_targets
+from glassnet.models import rashid_network  # noqa: F401 (glassnet.experiments.rashid_network: an alias kept for this release)
 
 IRIS_FEATURES = ("Sepal.Length", "Sepal.Width", "Petal.Length", "Petal.Width")
 IRIS_CLASSES = ("setosa", "versicolor")
@@ -272,6 +272,9 @@ class RashidGridResult:
         The split's sizes and the seed of the split, the weights and the run.
     seconds : float
         Wall-clock time of the whole grid.
+    repeats, runs :
+        Runs per cell, and the accuracy of each (``runs[i][j]``: series i, its value j); the accuracies above
+        are their means.
     """
 
     learning_rates: tuple
@@ -287,6 +290,8 @@ class RashidGridResult:
     n_test: int
     seed: int
     seconds: float
+    repeats: int = 1
+    runs: list = None  # per series, per value: the accuracy of every repeat (None: one run each, the means)
 
     def series(self) -> dict:
         """Factor name -> (values, accuracies, the factors held fixed)."""
@@ -308,39 +313,52 @@ class RashidGridResult:
             f"Rashid's 64-h-10 sigmoid network on 8x8 digits ({self.n_train} train / {self.n_test} test, "
             f"seed {self.seed}); per-sample SGD, squared error; {self.seconds:.1f} s",
         ]
-        for name, (values, acc, fixed) in self.series().items():
-            lines += ["", f"accuracy vs {name} ({fixed})"]
-            lines += [f"  {v:>6g}  {a:.4f}" for v, a in zip(values, acc)]
+        spread = self.runs if self.repeats > 1 and self.runs else None
+        for i, (name, (values, acc, fixed)) in enumerate(self.series().items()):
+            if spread:
+                lines += ["", f"mean accuracy vs {name} ({fixed}) over {self.repeats} runs, lowest and highest"]
+                lines += [f"  {v:>6g}  {a:.4f}  {min(r):.4f}  {max(r):.4f}" for v, a, r in zip(values, acc, spread[i])]
+            else:
+                lines += ["", f"accuracy vs {name} ({fixed})"]
+                lines += [f"  {v:>6g}  {a:.4f}" for v, a in zip(values, acc)]
         return "\n".join(lines)
 
 
 def rashid_grid(
     learning_rates=(0.01, 0.1, 0.3, 0.6), epochs=(1, 2, 5), hidden=(10, 50, 100), seed=0, *,
-    base_lr=0.3, base_epochs=5, base_hidden=100, test_fraction=0.25,
+    base_lr=0.3, base_epochs=5, base_hidden=100, repeats=1, engine="local", address=None, workers=None, out=None,
+    quiet=True, echo=None,
 ):
-    """Rerun Rashid's three experiments on scikit-learn's 8x8 digits.
+    """Rerun Rashid's three experiments on scikit-learn's 8x8 digits, as a sweep (``glassnet.sweeps``).
 
-    The recipe is Rashid's: a 64-h-10 network of sigmoid layers without biases,
-    weights from ``N(0, 1/n_in)`` (``glassnet.Rashid()``), inputs
-    ``x / 16 * 0.99 + 0.01``, targets 0.01/0.99, squared error, one update per
-    example (``batch_size=1``) visiting the training set in the same order every
-    epoch. One factor varies at a time around the base (``base_lr``,
-    ``base_epochs``, ``base_hidden``); the score is the accuracy on the held-out
-    ``test_fraction`` of a seeded split (``glassnet.datasets.train_test_split``).
+    The recipe is Rashid's (``glassnet.sweeps.RECIPES["rashid"]``): a 64-h-10
+    network of sigmoid layers without biases, weights from ``N(0, 1/n_in)``
+    (``glassnet.Rashid()``), inputs ``x / 16 * 0.99 + 0.01``, targets
+    0.01/0.99, squared error, one update per example (``batch_size=1``)
+    visiting the training set in the same order every epoch. One factor
+    varies at a time around the base (``base_lr``, ``base_epochs``,
+    ``base_hidden``); the score is the accuracy on the held-out quarter of a
+    seeded split (``glassnet.datasets.train_test_split``).
 
     Digits has 1,348 training images against MNIST's 60,000, so an epoch here
     is ~45 times fewer updates: the base learning rate is 0.3 rather than a
     smaller MNIST-sized one.
 
-    A run that trains for ``e`` epochs passes through the same states as the
-    first ``e`` epochs of a longer run with the same settings, so each
-    (learning rate, hidden nodes) pair is trained once, for as many epochs as
-    any cell needs, and scored on the test set after every epoch.
+    Every distinct cell is one trial of a sweep, run by ``engine`` (``local``
+    processes or ``ray``; ``address``, ``workers`` as ``glassnet.sweeps.sweep``
+    takes them), ``repeats`` times: repeat r starts from the weights of seed
+    ``seed + r - 1`` in every cell, so settings are compared from the same
+    start. With ``out`` the trials go to a CSV file and a rerun skips the ones
+    it holds.
 
     Returns
     -------
     RashidGridResult
+        The mean accuracy over the repeats of each cell, and every repeat's.
     """
+    from glassnet.sweeps import sweep
+    from glassnet.sweeps.recipes import rashid_data
+
     learning_rates = _number_tuple("learning_rates", learning_rates)
     epochs = _number_tuple("epochs", epochs, integer=True)
     hidden = _number_tuple("hidden", hidden, integer=True)
@@ -350,36 +368,24 @@ def rashid_grid(
     base_hidden = positive_number("base_hidden", base_hidden, integer=True)
 
     start = time.perf_counter()
-    X, y = datasets.digits()
-    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_fraction, seed)
-    scale = RashidScale(max_value=16.0).fit(X_train)
-    X_train, X_test = scale.transform(X_train), scale.transform(X_test)
-    T_train, T_test = rashid_targets(y_train, 10), rashid_targets(y_test, 10)
-
-    cells = [(lr, base_epochs, base_hidden) for lr in learning_rates]
-    cells += [(base_lr, e, base_hidden) for e in epochs]
-    cells += [(base_lr, base_epochs, h) for h in hidden]
-    longest = {}
-    for lr, e, h in cells:
-        longest[lr, h] = max(e, longest.get((lr, h), 0))
-    test_accuracy = {}  # (lr, hidden) -> accuracy after each epoch
-    for (lr, h), n_epochs in longest.items():
-        net = rashid_network(X_train.shape[1], h, T_train.shape[1], seed=seed)
-        history = net.fit(
-            X_train, T_train, epochs=n_epochs, batch_size=1, lr=lr, shuffle=False, validation_data=(X_test, T_test)
-        )
-        test_accuracy[lr, h] = history.val_accuracy
-
-    def score(lr, e, h):
-        return test_accuracy[lr, h][e - 1]
-
+    series = [[(lr, base_epochs, base_hidden) for lr in learning_rates],
+              [(base_lr, e, base_hidden) for e in epochs],
+              [(base_lr, base_epochs, h) for h in hidden]]
+    cells = list(dict.fromkeys(c for s in series for c in s))
+    result = sweep("digits", cells=[{"lr": lr, "epochs": e, "hidden": h} for lr, e, h in cells], recipe="rashid",
+                   repeats=repeats, seed=seed, engine=engine, address=address, workers=workers, out=out,
+                   quiet=quiet, echo=echo)
+    failed = [r for r in result.rows if r["status"] != "ok"]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of Rashid's runs failed; the first: {failed[0]['error']}")
+    runs = dict(zip(cells, (values for _, values in result.summary())))
+    *_, n_train, n_test = rashid_data(seed)
+    means = [[statistics.fmean(runs[c]) for c in s] for s in series]
     return RashidGridResult(
-        learning_rates=learning_rates,
-        lr_accuracy=[score(lr, base_epochs, base_hidden) for lr in learning_rates],
-        epochs=epochs,
-        epochs_accuracy=[score(base_lr, e, base_hidden) for e in epochs],
-        hidden=hidden,
-        hidden_accuracy=[score(base_lr, base_epochs, h) for h in hidden],
+        learning_rates=learning_rates, lr_accuracy=means[0],
+        epochs=epochs, epochs_accuracy=means[1],
+        hidden=hidden, hidden_accuracy=means[2],
         base_lr=base_lr, base_epochs=base_epochs, base_hidden=base_hidden,
-        n_train=len(y_train), n_test=len(y_test), seed=seed, seconds=time.perf_counter() - start,
+        n_train=n_train, n_test=n_test, seed=seed, seconds=time.perf_counter() - start,
+        repeats=repeats, runs=[[runs[c] for c in s] for s in series],
     )

@@ -12,29 +12,7 @@ def add_train_flags(p):
     """Every flag of ``glassnet train``, with its checker and default, on the (sub)parser ``p``."""
     data_help = f"one of {', '.join(BUILTIN_DATA)}, a CSV file, or a folder of MNIST files (IDX or CSV)"
     p.add_argument("--data", default="digits", metavar="DATA", help=f"{data_help} (default: digits)")
-    p.add_argument("--target", metavar="COL",
-                   help="CSV only: the target column, a name or a 0-based index; several, comma-separated, for a "
-                        "regression with several outputs (default: the last)")
-    p.add_argument("--ignore", metavar="COLS",
-                   help="CSV only: comma-separated columns that are not features, such as an id")
-    p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
-                   help="CSV only: auto takes classes for text, booleans and whole numbers with at most 20 distinct "
-                        "values, regression otherwise, and says which (default: auto)")
-    p.add_argument("--categorical", metavar="COLS",
-                   help="CSV only: comma-separated columns to one-hot encode even if they hold numbers "
-                        "(default: the text columns)")
-    p.add_argument("--numeric", metavar="COLS",
-                   help="CSV only: comma-separated columns that must be numbers (default: the number columns)")
-    p.add_argument("--missing", default="error", choices=["error", "drop", "mean", "median", "most_frequent"],
-                   help="CSV only: what to do with empty or NA cells: refuse them, drop their rows, or fill them "
-                        "with a value learned on the training rows (text columns: the most frequent) "
-                        "(default: error)")
-    p.add_argument("--unknown", default="ignore", choices=["ignore", "error"],
-                   help="CSV only: a category predict meets that training never saw: no category (all zeros), "
-                        "or an error (default: ignore)")
-    p.add_argument("--delimiter", type=delimiter, metavar="CHAR",
-                   help="CSV only: the cell delimiter, e.g. ';' or tab (default: detected among comma, semicolon, "
-                        "tab and bar)")
+    add_table_flags(p)
     p.add_argument("--class-weight", choices=["balanced"],
                    help="weigh each class by the inverse of its frequency, so that rare classes count as much as "
                         "common ones (default: none)")
@@ -80,6 +58,57 @@ def add_train_flags(p):
                         "with; only --epochs, --out, --checkpoint, --checkpoint-every, --plot, --plot-weights and "
                         "--quiet may be given with it")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_table_flags(p):
+    """The flags that say how to read a CSV table (train's, and a sweep's over a table)."""
+    p.add_argument("--target", metavar="COL",
+                   help="CSV only: the target column, a name or a 0-based index; several, comma-separated, for a "
+                        "regression with several outputs (default: the last)")
+    p.add_argument("--ignore", metavar="COLS",
+                   help="CSV only: comma-separated columns that are not features, such as an id")
+    p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
+                   help="CSV only: auto takes classes for text, booleans and whole numbers with at most 20 distinct "
+                        "values, regression otherwise, and says which (default: auto)")
+    p.add_argument("--categorical", metavar="COLS",
+                   help="CSV only: comma-separated columns to one-hot encode even if they hold numbers "
+                        "(default: the text columns)")
+    p.add_argument("--numeric", metavar="COLS",
+                   help="CSV only: comma-separated columns that must be numbers (default: the number columns)")
+    p.add_argument("--missing", default="error", choices=["error", "drop", "mean", "median", "most_frequent"],
+                   help="CSV only: what to do with empty or NA cells: refuse them, drop their rows, or fill them "
+                        "with a value learned on the training rows (text columns: the most frequent) "
+                        "(default: error)")
+    p.add_argument("--unknown", default="ignore", choices=["ignore", "error"],
+                   help="CSV only: a category predict meets that training never saw: no category (all zeros), "
+                        "or an error (default: ignore)")
+    p.add_argument("--delimiter", type=delimiter, metavar="CHAR",
+                   help="CSV only: the cell delimiter, e.g. ';' or tab (default: detected among comma, semicolon, "
+                        "tab and bar)")
+
+
+def column_spec(text):
+    """``--target``: a column index when it is a number, else a column name; several, comma-separated, as a list."""
+    if text is None:
+        return None
+    if "," in text:
+        return column_list(text)
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def column_list(text):
+    """``--ignore a,b,0`` as a list of column names and indexes."""
+    return [column_spec(part.strip()) for part in text.split(",") if part.strip()] if text else []
+
+
+def name_list(text, flag="--categorical"):
+    """``--categorical a,b`` as a list of names (None when not given)."""
+    if text is None:
+        return None
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise ValueError(f"{flag} names no column, got {text!r}; give comma-separated column names")
+    return names
 
 
 def delimiter(text):

@@ -405,7 +405,13 @@ def rashid_grid(result, path):
     output_file("path", path, ".png")
     fig = _figure(12.0, 4.0)
     axes = fig.subplots(1, 3, sharey=True)
-    for ax, (name, (values, accuracy, fixed)) in zip(axes, result.series().items()):
+    spread = result.runs if result.repeats > 1 and result.runs else None
+    for i, (ax, (name, (values, accuracy, fixed))) in enumerate(zip(axes, result.series().items())):
+        if spread:  # every run a dot, the mean a line
+            xs = [v for v, runs in zip(values, spread[i]) for _ in runs]
+            ax.scatter(xs, [a for runs in spread[i] for a in runs], s=14, alpha=0.5, color="gray",
+                       label=f"each of {result.repeats} runs")
+            ax.legend(loc="lower right", fontsize=8)
         ax.plot(values, accuracy, marker="o")
         for v, a in zip(values, accuracy):
             ax.annotate(f"{a:.3f}", (v, a), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)

@@ -13,6 +13,9 @@ What each fenced block of README.md is for, and what this module does with it:
   wraps its help as shown, and stdout and stderr merged in the order they were written (unbuffered, not a
   terminal, so no progress bar). The lines after it, up to the next ``$ ``, are its output. A command must
   exit with 0 unless it shows its exit code itself (``echo "exit code $?"``).
+  A python block whose first line imports one of ``OPTIONAL`` (PyTorch, which glassnet does not depend on) runs
+  only where that package imports; elsewhere its case is skipped with the reason, and blocks after it must not
+  need its names.
 - ```text: the output of the python block above it, or the benchmark table of the Speed section, the one
   exemption (see ``EXEMPT``).
 - ```bash: shown and not run: the Quick start installs packages and the benchmark runs for minutes. Allowed
@@ -31,6 +34,7 @@ that failed, since a later failure may only follow from theirs.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import os
 import re
@@ -53,6 +57,8 @@ NOT_RUN_SECTIONS = {"bash": {"Quick start", "Speed"}}  # where a block that is s
 # and every machine. It is identified by its section and its first line.
 EXEMPT = {("Speed", "machine: ")}
 
+# packages a python block may import on its first line that glassnet does not depend on: peers for examples
+OPTIONAL = {"torch": "PyTorch is not installed here (pip install torch); glassnet does not depend on it"}
 QUICK_START = ["pip install . && glassnet demo", 'pip install ".[test]" && python -m pytest']
 
 
@@ -115,6 +121,16 @@ def parse_readme(text):
 
 BLOCKS = parse_readme(README.read_text(encoding="utf-8"))
 RUNNABLE = [block for block in BLOCKS if block.lang in RUN]
+
+
+def optional_package(block):
+    """The ``OPTIONAL`` package a python block imports on its first line, or None."""
+    found = re.match(r"import (\w+)", block.lines[0]) if block.lang == "python" and block.lines else None
+    return found.group(1) if found and found.group(1) in OPTIONAL else None
+
+
+class Skipped(str):
+    """Why a block did not run (not a failure)."""
 
 
 def is_exempt(block):
@@ -218,6 +234,10 @@ class ReadmeRun:
     def failure(self, k):
         while len(self.failures) <= k:
             block = RUNNABLE[len(self.failures)]
+            package = optional_package(block)
+            if package and importlib.util.find_spec(package) is None:
+                self.failures.append(Skipped(OPTIONAL[package]))
+                continue
             try:
                 getattr(self, f"run_{block.lang}")(block)
                 self.failures.append(None)
@@ -296,9 +316,12 @@ def readme_run(tmp_path_factory):
 @pytest.mark.parametrize("k", range(len(RUNNABLE)), ids=[block.name for block in RUNNABLE])
 def test_readme_block(k, readme_run):
     failure = readme_run.failure(k)
+    if isinstance(failure, Skipped):
+        pytest.skip(str(failure))
     if failure is not None:
         block = RUNNABLE[k]
-        earlier = [RUNNABLE[i].name for i in range(k) if readme_run.failures[i] is not None]
+        earlier = [RUNNABLE[i].name for i in range(k) if readme_run.failures[i] is not None
+                   and not isinstance(readme_run.failures[i], Skipped)]
         note = (f"\n\n({len(earlier)} earlier block(s) failed too, the first {earlier[0]}; this failure may "
                 "follow from theirs)" if earlier else "")
         pytest.fail(f"README.md line {block.line} ({block.lang} block in '{block.section}'): {failure}{note}",
