@@ -262,6 +262,11 @@ class Optimizer(Configurable):
         self.steps = 0
         self._flat = None  # the flat vectors of the fused update, laid out for the last parameters (_Flat)
 
+    def __getstate__(self):
+        # copy.deepcopy and pickle copy the state's views as arrays of their own: the copy lays out its
+        # vectors again, from those arrays, at its first step
+        return {**self.__dict__, "_flat": None}
+
     def step(self, params, grads):
         """Update every array in ``params`` in place from the matching array in ``grads``.
 

@@ -152,6 +152,28 @@ def test_a_state_put_in_from_outside_is_taken_up_as_resume_does():
         np.testing.assert_array_equal(p, q)
 
 
+@pytest.mark.parametrize("copy", ["deepcopy", "pickle"])
+def test_a_copy_of_an_optimizer_goes_on_like_the_original(copy):
+    import copy as copying
+    import pickle
+
+    stream = gradient_stream(10)
+    opt, params = Adam(0.01), lay_flat(separate())[1]
+    for grads in stream[:4]:
+        opt.step(params, grads)
+    # the parameters copied along, as when a whole training run is copied
+    both = (opt, params)
+    twin, twin_params = copying.deepcopy(both) if copy == "deepcopy" else pickle.loads(pickle.dumps(both))
+    for grads in stream[4:]:
+        opt.step(params, grads)
+        twin.step(twin_params, grads)
+    for p, q in zip(params, twin_params):
+        np.testing.assert_array_equal(p, q)
+    for i in opt.state:  # the copy's state is its own, and it is the state its steps use
+        np.testing.assert_array_equal(opt.state[i]["m"], twin.state[i]["m"])
+        assert not np.shares_memory(opt.state[i]["m"], twin.state[i]["m"])
+
+
 def test_reset_forgets_and_the_next_step_is_a_first_step_again():
     opt, fresh = SGD(0.1, momentum=0.9), SGD(0.1, momentum=0.9)
     params, twin = lay_flat(separate())[1], lay_flat(separate())[1]
