@@ -329,3 +329,19 @@ def test_a_subclass_that_wraps_step_trains_what_the_optimizer_trains():
         assert Wrapped.seen == 60
         for p, q in zip(net.parameters(), twin.parameters()):
             np.testing.assert_array_equal(p, q)
+
+
+def test_the_benchmarks_glassnet_and_floor_parts_run():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_optimizers.py"
+    spec = importlib.util.spec_from_file_location("bench_optimizers", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    glassnet_epoch, floor_epoch = bench.glassnet_epoch(), bench.floor_epoch()
+    for net in bench.NETWORKS:
+        X_small, y_small = bench.make_data(net, 40)
+        for opt in bench.LR:
+            assert glassnet_epoch(net, opt, X_small, y_small, 16) > 0
+        assert floor_epoch(net, "adam", X_small, y_small, 16) > 0
