@@ -20,17 +20,15 @@ uses: the same arithmetic on all the parameters at once, laid end to end in
 one flat vector (with the gradients and the state in vectors laid out alike,
 see ``_Flat``), so that a step is about a dozen NumPy calls whatever the
 number of parameters, instead of a dozen per parameter (the idea of PyTorch's
-"foreach" optimizers). The tests check one against the other: SGD's fused
-step gives the readable one's numbers bit for bit, Adam's to rounding (it
-folds the bias corrections into two scalars, which saves two passes over the
-parameters).
+"foreach" optimizers). The tests check one against the other: the fused step
+does the readable one's operations in the same order, and gives its numbers
+bit for bit.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import math
 from operator import is_
 
 import numpy as np
@@ -524,26 +522,26 @@ class Adam(Optimizer):
         m, s, t = slot["m"], slot["s"], self.steps
         m[...] = self.beta1 * m + (1 - self.beta1) * g
         s[...] = self.beta2 * s + (1 - self.beta2) * g**2
-        m_hat = m / (1 - self.beta1**t)
-        s_hat = s / (1 - self.beta2**t)
-        p -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)
+        root_s_hat = np.sqrt(s) / np.sqrt(1 - self.beta2**t)  # sqrt(s_hat)
+        p -= m / (root_s_hat + self.eps) * (self.lr / (1 - self.beta1**t))  # lr * m_hat / (sqrt(s_hat) + eps)
 
     def _update_all(self, p, g, state, work):
+        # _update's operations in its order, each into a buffer: the same roundings in float64. (In float32
+        # the buffers round every step to float32, as glassnet's Adam always has; _update's expressions
+        # keep its float64 scalar's precision.)
         m, s, t = state["m"], state["s"], self.steps
-        m *= self.beta1  # the two running means as _update computes them, bit for bit
+        m *= self.beta1
         np.multiply(g, 1 - self.beta1, out=work)
         m += work
         np.multiply(g, g, out=work)
         work *= 1 - self.beta2
         s *= self.beta2
         s += work
-        # lr * m_hat / (sqrt(s_hat) + eps) = (lr * r / c1) * m / (sqrt(s) + eps * r), with c1 = 1 - beta1**t
-        # and r = sqrt(1 - beta2**t): the bias corrections move onto two scalars, two passes fewer
-        r = math.sqrt(1 - self.beta2**t)
         np.sqrt(s, out=work)
-        work += self.eps * r
+        work /= np.sqrt(1 - self.beta2**t)
+        work += self.eps
         np.divide(m, work, out=work)
-        work *= self.lr * r / (1 - self.beta1**t)
+        work *= self.lr / (1 - self.beta1**t)
         p -= work
 
 
