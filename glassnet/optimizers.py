@@ -20,9 +20,10 @@ uses: the same arithmetic on all the parameters at once, laid end to end in
 one flat vector (with the gradients and the state in vectors laid out alike,
 see ``_Flat``), so that a step is about a dozen NumPy calls whatever the
 number of parameters, instead of a dozen per parameter (the idea of PyTorch's
-"foreach" optimizers). The tests check one against the other: the fused step
-does the readable one's operations in the same order, and gives its numbers
-bit for bit.
+"foreach" optimizers). The fused step does the readable one's operations in
+the same order, and the tests check that it gives the same numbers bit for bit
+(Adam's in float64: in float32 its readable expressions keep one float64
+scalar's precision that the fused buffers round away, as Adam always has).
 """
 
 from __future__ import annotations
