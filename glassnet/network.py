@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.checks import all_finite, class_labels, describe, finite_matrix, numeric_array, positive_number
+from glassnet.inference import finite_output, output
 from glassnet.layers import LAYERS, Dense
 from glassnet.losses import check_sample_weight, get_loss, weighted_mean
 from glassnet.metrics import classes, n_correct, regression_scores  # noqa: F401 (n_correct: its old home)
@@ -256,10 +257,13 @@ class Network:
 
     # ---------------------------------------------------------- prediction
     def predict_proba(self, X, feature_names=None):
-        """The network's output for raw ``X`` (class probabilities for a softmax/sigmoid output)."""
+        """The network's output for raw ``X`` (class probabilities for a softmax/sigmoid output).
+
+        The numbers of ``forward``, computed by ``glassnet.inference.output``,
+        which stores nothing in the layers and works in place.
+        """
         X = self.prepare_X(X, feature_names=feature_names)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # an overflow: _finite_output's error
-            return self._finite_output(self.forward(X, check=False), X)
+        return output(self.layers, X).reshape(X.shape[0], -1)
 
     def predict(self, X, feature_names=None):
         """Class indices: the argmax of each output row (``Yhat >= 0.5`` for one output).
@@ -270,24 +274,16 @@ class Network:
         last ``forward`` left them) and skips what the classes do not need:
         a softmax output layer is not computed, because softmax keeps the
         order of the entries of each row, so the argmax of its ``Z`` is the
-        argmax of ``Yhat``. A single sample travels as a vector rather than a
-        one-row matrix, which makes every step cheaper (a single-sample
-        prediction takes about three quarters of the time of ``forward``).
+        argmax of ``Yhat`` (``glassnet.inference`` says how else it is fast).
         """
-        X = A = self.prepare_X(X, feature_names=feature_names)
-        if A.shape[0] == 1:
-            A = A[0]
-        *hidden, out = self.layers
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for layer in hidden:
-                Z = layer.pre_activation(A)
-                A = layer.activation.forward(Z, out=Z)  # in the same array
-            Z = self._finite_output(out.pre_activation(A), X)
-        if self.is_regression:  # Yhat = Z
-            return Z.reshape(-1) if out.n_out == 1 else Z.reshape(-1, out.n_out)
-        if out.activation.name == "softmax":
-            return Z.argmax(axis=-1).reshape(-1)
-        return classes(out.activation.forward(Z, out=Z).reshape(-1, out.n_out))
+        X = self.prepare_X(X, feature_names=feature_names)
+        n_out = self.n_out
+        Yhat = output(self.layers, X, for_classes=True)  # a softmax output layer's Z
+        if self.is_regression:
+            return Yhat.reshape(-1) if n_out == 1 else Yhat.reshape(-1, n_out)
+        if self.layers[-1].activation.name == "softmax":
+            return Yhat.argmax(axis=-1).reshape(-1)
+        return classes(Yhat.reshape(-1, n_out))
 
     def evaluate(self, X, y, sample_weight=None, feature_names=None) -> dict:
         """``{"loss", "accuracy", "n_samples"}`` of the network on raw ``(X, y)``.
@@ -301,19 +297,10 @@ class Network:
         Y = self.targets(y, X.shape[0])
         w = None if sample_weight is None else check_sample_weight("sample_weight", sample_weight, X.shape[0])
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            Yhat = self._finite_output(self.forward(X, check=False), X)
+            Yhat = finite_output(self.forward(X, check=False), X)
             scores = regression_scores(Y, Yhat, w, check=False) if self.is_regression else \
                 {"accuracy": weighted_mean(classes(Yhat) == classes(Y), w)}
             return {"loss": self.loss.output_value(self.layers[-1], Y, w), **scores, "n_samples": int(X.shape[0])}
-
-    def _finite_output(self, out, X):
-        """``out``, computed from ``X`` under ``np.errstate``, if it is all finite; else a one-line ValueError."""
-        if all_finite(out) or np.isfinite(out).all():
-            return out
-        bad = np.flatnonzero(~np.isfinite(out.reshape(-1, out.shape[-1])).all(axis=1))
-        raise ValueError(f"the network's output is NaN or infinite for {bad.size} of {len(X)} rows of X (the first is "
-                         f"row {bad[0]}): the inputs (largest |value| {np.abs(X).max():.3g}, after preprocessing) are "
-                         "too large for the weights, or the weights are not finite")
 
     def save(self, path, history=None):
         """Write the network to a safetensors model file: ``glassnet.io.save(self, path, history)``."""

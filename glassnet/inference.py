@@ -1,0 +1,69 @@
+"""Prediction: a network's output for inputs that ``Network.check_X`` has passed, computed without bookkeeping.
+
+``Network.forward`` keeps every layer's ``X``, ``Z`` and ``A`` for ``backward``.
+Prediction needs none of them, so here each layer computes ``Z = X @ W + b``
+in a new array and its activation overwrites that same array
+(``activation.forward(Z, out=Z)``): one array per layer instead of two, so
+less memory to allocate and to keep in cache. The numbers are those of ``forward``, bit for bit
+(``tests/test_predict_speed_paths.py`` compares them for every activation,
+output and dtype).
+
+A single sample travels as a vector rather than a one-row matrix. NumPy
+computes the product of a one-row matrix with the same BLAS matrix-vector call
+(GEMV) as that of a vector, and every other call is cheaper on a vector: a
+reduction over a whole vector skips the axis machinery.
+
+Overflow is not an error here: a network whose inputs are too large for its
+weights computes an inf or a NaN, and ``finite_output`` turns that into one
+``ValueError`` (no RuntimeWarning first). The guard costs one dot product in
+the common case: ``v . v`` over the flattened output is finite only if every
+entry is (an inf or a NaN makes it inf or NaN); only when it is not does the
+entry-by-entry check run, which also accepts finite outputs whose ``v . v``
+overflowed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# As a decorator np.errstate keeps its state per call (it is safe in threads) and costs about half of what a
+# ``with np.errstate(...)`` block costs, which builds the object anew on every call. Underflow is ignored too:
+# exp of a very negative number is 0, which is the right answer, whatever the caller asks NumPy to do about it.
+_OVERFLOW_IS_REPORTED = np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+
+
+@_OVERFLOW_IS_REPORTED
+def output(layers, X, for_classes=False):
+    """The output ``Yhat`` of ``layers`` for the checked 2-D ``X``, or a one-line ``ValueError`` if not finite.
+
+    A one-row ``X`` gives a vector of ``n_out`` values, more rows a matrix.
+    ``for_classes=True`` is what ``predict`` needs: it is the output layer's
+    ``Z`` that must be finite, and a softmax output layer is left out (the
+    result is its ``Z``, whose argmax is that of ``Yhat``).
+    """
+    A = X[0] if X.shape[0] == 1 else X
+    for layer in layers[:-1]:
+        Z = layer.pre_activation(A)
+        A = layer.activation.forward(Z, out=Z)
+    out = layers[-1]
+    Z = out.pre_activation(A)
+    if not for_classes:
+        return finite_output(out.activation.forward(Z, out=Z), X)
+    finite_output(Z, X)
+    return Z if out.activation.name == "softmax" else out.activation.forward(Z, out=Z)
+
+
+def finite_output(out, X):
+    """``out``, computed from ``X`` with overflow ignored, if it is all finite; else a one-line ValueError.
+
+    Called with overflow ignored (as ``output`` runs): ``v . v`` may overflow.
+    """
+    flat = out.reshape(-1)
+    if math.isfinite(flat.dot(flat)) or np.isfinite(out).all():
+        return out
+    bad = np.flatnonzero(~np.isfinite(out.reshape(-1, out.shape[-1])).all(axis=1))
+    raise ValueError(f"the network's output is NaN or infinite for {bad.size} of {len(X)} rows of X (the first is "
+                     f"row {bad[0]}): the inputs (largest |value| {np.abs(X).max():.3g}, after preprocessing) are "
+                     "too large for the weights, or the weights are not finite")
