@@ -129,21 +129,23 @@ class Network:
         return [g for layer in self.layers for g in layer.gradients()]
 
     # ------------------------------------------------------- input checking
-    def check_X(self, X, name="X", dtype=None):
+    def check_X(self, X, name="X", dtype=None, *, finite=True):
         """``X`` as a finite matrix with ``n_in`` columns, or a clear error.
 
         The matrix has the parameters' dtype unless ``dtype`` is given. An
         array that already has the right dtype and shape is returned as it is
-        (not copied) once it is known to be finite.
+        (not copied) once it is known to be finite. ``finite=False`` returns
+        such an array unchecked, for a caller that checks it itself
+        (``glassnet.inference.output`` does, more cheaply, with the same error).
         """
         first = self.layers[0]
         dtype = first.W.dtype if dtype is None else dtype
         ready = type(X) is np.ndarray and X.dtype == dtype and X.ndim == 2 and X.shape[1] == first.n_in
-        if ready and X.shape[0] and all_finite(X):
+        if ready and X.shape[0] and (not finite or all_finite(X)):
             return X
         return finite_matrix(name, X, dtype=dtype, n_cols=first.n_in)
 
-    def prepare_X(self, X, name="X", dtype=None, feature_names=None):
+    def prepare_X(self, X, name="X", dtype=None, feature_names=None, *, finite=True):
         """Check raw ``X`` and apply the network's fitted ``preprocessing`` (if any).
 
         A preprocessing that starts with ``glassnet.tables.Columns`` takes
@@ -153,13 +155,13 @@ class Network:
         """
         prep = self.preprocessing
         if getattr(prep, "takes_tables", False):
-            return self.check_X(prep.transform(X, feature_names=feature_names), name, dtype)
+            return self.check_X(prep.transform(X, feature_names=feature_names), name, dtype, finite=finite)
         if feature_names is not None:
             raise ValueError("feature_names was given but this network takes no named columns (it was not "
                              "trained on a table with names); give X alone, columns in the training order")
         if prep is None:
-            return self.check_X(X, name, dtype)
-        return self.check_X(prep.transform(finite_matrix(name, X)), name, dtype)
+            return self.check_X(X, name, dtype, finite=finite)
+        return self.check_X(prep.transform(finite_matrix(name, X)), name, dtype, finite=finite)
 
     def targets(self, y, n_samples, name="y"):
         """Turn labels or a target matrix into a float64 target matrix ``Y``.
@@ -262,7 +264,7 @@ class Network:
         The numbers of ``forward``, computed by ``glassnet.inference.output``,
         which stores nothing in the layers and works in place.
         """
-        X = self.prepare_X(X, feature_names=feature_names)
+        X = self.prepare_X(X, feature_names=feature_names, finite=False)  # output checks X's finiteness
         return output(self.layers, X).reshape(X.shape[0], -1)
 
     def predict(self, X, feature_names=None):
@@ -276,7 +278,7 @@ class Network:
         order of the entries of each row, so the argmax of its ``Z`` is the
         argmax of ``Yhat`` (``glassnet.inference`` says how else it is fast).
         """
-        X = self.prepare_X(X, feature_names=feature_names)
+        X = self.prepare_X(X, feature_names=feature_names, finite=False)  # output checks X's finiteness
         n_out = self.n_out
         Yhat = output(self.layers, X, for_classes=True)  # a softmax output layer's Z
         if self.is_regression:
