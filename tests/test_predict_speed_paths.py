@@ -15,6 +15,7 @@ import pytest
 from glassnet import Dense, Network
 from glassnet.activations import ACTIVATIONS
 from glassnet.metrics import classes
+from glassnet.preprocessing import Standardize
 
 LOSS_FOR = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}
 DTYPES = [np.float16, np.float32, np.float64]
@@ -121,17 +122,54 @@ def test_relu_keeps_the_dtype_and_the_numbers_of_maximum_with_zero(dtype):
 
 
 # ------------------------------------------------------------------ guards that must stay
+FORMS = ["ready array", "other dtype", "list", "preprocessed"]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("rows", [1, 3])
-def test_a_non_finite_input_is_the_same_one_line_error(bad, rows, dtype):
+@pytest.mark.parametrize("form", FORMS)
+def test_a_non_finite_input_is_the_same_one_line_error(bad, rows, dtype, form):
+    # a ready array is checked by glassnet.inference, the others on their way in (check_X, finite_matrix)
     net = network("relu", "softmax", 3, dtype)
     X = np.ones((rows, 6), dtype=dtype)
     X[rows - 1, 4] = bad
+    if form == "other dtype":
+        X = X.astype(np.float16 if dtype == np.float64 else np.float64)
+    elif form == "list":
+        X = X.tolist()
+    elif form == "preprocessed":
+        net.preprocessing = Standardize().fit(np.random.default_rng(0).random((10, 6)))
     for call in (net.predict, net.predict_proba):
         with pytest.raises(ValueError, match=rf"^X contains NaN or infinite values \(first at row {rows - 1}, "
                                              r"column 4\); remove or impute them before training$"):
             call(X)
+
+
+def test_a_non_finite_value_that_a_preprocessing_makes_is_the_same_error():
+    class InfAboveFive:  # any object with transform(X) can be a network's preprocessing
+        def transform(self, X):
+            return np.where(X > 5, np.inf, X)
+
+    net = network("relu", "softmax", 3, np.float64)  # float64 in and out: the transformed X is ready as it is
+    net.preprocessing = InfAboveFive()
+    X = np.ones((3, 6))
+    X[2, 1] = 9.0
+    for rows in (X, X[2:]):
+        for call in (net.predict, net.predict_proba):
+            with pytest.raises(ValueError, match=rf"^X contains NaN or infinite values \(first at row {len(rows) - 1}, "
+                                                 r"column 1\)"):
+                call(rows)
+
+
+def test_check_X_leaves_the_finiteness_of_a_ready_array_to_its_caller_only_when_asked():
+    net = network("relu", "softmax", 3, np.float32)
+    X = np.full((2, 6), np.nan, dtype=np.float32)
+    assert net.check_X(X, finite=False) is X
+    with pytest.raises(ValueError, match="X contains NaN"):
+        net.check_X(X)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        net.check_X(X.astype(np.float64), finite=False)  # converted, hence checked
 
 
 def overflowing(dtype, hidden="relu", out="softmax"):
