@@ -47,18 +47,18 @@ def output(layers, X, for_classes=False):
     ``Z`` that must be finite, and a softmax output layer is left out (the
     result is its ``Z``, whose argmax is that of ``Yhat``).
     """
-    if not _finite(X):
-        finite_matrix("X", X, dtype=X.dtype)  # raises check_X's error, which names the first NaN or inf
     A = X[0] if X.shape[0] == 1 else X
-    for layer in layers[:-1]:
+    if not _finite(A):
+        finite_matrix("X", X, dtype=X.dtype)  # raises check_X's error, which names the first NaN or inf
+    *hidden, out = layers
+    for layer in hidden:
         Z = layer.pre_activation(A)
         A = layer.activation.forward(Z, out=Z)
-    out = layers[-1]
     Z = out.pre_activation(A)
-    if not for_classes:
-        return finite_output(out.activation.forward(Z, out=Z), X)
-    finite_output(Z, X)
-    return Z if out.activation.name == "softmax" else out.activation.forward(Z, out=Z)
+    if for_classes:
+        finite_output(Z, X)
+        return Z if out.activation.name == "softmax" else out.activation.forward(Z, out=Z)
+    return finite_output(out.activation.forward(Z, out=Z), X)
 
 
 def finite_output(out, X):
@@ -76,5 +76,5 @@ def finite_output(out, X):
 
 def _finite(A) -> bool:
     """Whether every entry of ``A`` is finite, with overflow ignored (``a . a`` of a huge finite ``A`` overflows)."""
-    flat = A.reshape(-1)
+    flat = A if A.ndim == 1 else A.reshape(-1)
     return math.isfinite(flat.dot(flat)) or bool(np.isfinite(A).all())
