@@ -146,6 +146,33 @@ def test_a_non_finite_input_is_the_same_one_line_error(bad, rows, dtype, form):
             call(X)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("rows", [1, 4])
+def test_a_non_finite_input_is_found_through_the_first_product_even_where_its_weights_are_zero(bad, rows, dtype):
+    # glassnet.inference checks X through Z = X @ W + b: an inf meeting only zero weights must still show (inf * 0)
+    W = np.ones((3, 4))
+    W[1] = 0.0
+    for layers in ([Dense(3, 4, "sigmoid", init=W, bias=False), Dense(4, 2, "softmax")],
+                   [Dense(3, 2, "softmax", init=W[:, :2])]):  # the first layer is the output layer too
+        net = Network(layers)
+        net.cast(dtype)
+        X = np.ones((rows, 3), dtype=dtype)
+        X[-1, 1] = bad
+        for call in (net.predict, net.predict_proba):
+            with pytest.raises(ValueError, match=rf"^X contains NaN or infinite values \(first at row {rows - 1}, "
+                                                 r"column 1\)"):
+                call(X)
+
+
+def test_an_input_error_comes_before_an_overflow_in_another_row():
+    net, big = overflowing(np.float32)
+    X = np.array([[big, big, big], [1.0, 1.0, 1.0], [1.0, np.nan, 1.0]], dtype=np.float32)
+    for call in (net.predict, net.predict_proba):
+        with pytest.raises(ValueError, match=r"^X contains NaN or infinite values \(first at row 2, column 1\)"):
+            call(X)
+
+
 def test_a_non_finite_value_that_a_preprocessing_makes_is_the_same_error():
     class InfAboveFive:  # any object with transform(X) can be a network's preprocessing
         def transform(self, X):
