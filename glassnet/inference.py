@@ -32,19 +32,36 @@ accepts finite arrays whose ``v . v`` overflowed.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from glassnet.checks import finite_matrix
 
-# As a decorator np.errstate keeps its state per call (it is safe in threads) and costs about half of what a
-# ``with np.errstate(...)`` block costs, which builds the object anew on every call. Underflow is ignored too:
-# exp of a very negative number is 0, which is the right answer, whatever the caller asks NumPy to do about it.
-_OVERFLOW_IS_REPORTED = np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+
+def _overflow_is_reported(function):
+    """``function`` run under ``np.errstate`` with overflow, invalid, divide and underflow ignored.
+
+    Underflow too: exp of a very negative number is 0, which is the right
+    answer, whatever the caller asks NumPy to do about it.
+    """
+    quiet = {"over": "ignore", "invalid": "ignore", "divide": "ignore", "under": "ignore"}
+    if int(np.__version__.split(".")[0]) >= 2:
+        # NumPy 2's errstate as a decorator keeps its state per call (safe in threads) and costs about half of
+        # a ``with np.errstate(...)`` block, which builds the object anew on every call. NumPy 1's kept it on
+        # the one shared object.
+        return np.errstate(**quiet)(function)
+
+    @functools.wraps(function)
+    def quietly(*args, **kwargs):
+        with np.errstate(**quiet):
+            return function(*args, **kwargs)
+
+    return quietly
 
 
-@_OVERFLOW_IS_REPORTED
+@_overflow_is_reported
 def output(layers, X, for_classes=False):
     """The output ``Yhat`` of ``layers`` for the checked 2-D ``X``, or a one-line ``ValueError`` if not finite.
 

@@ -251,10 +251,29 @@ def test_finite_outputs_too_large_to_square_are_returned(rows):
     assert same(predicted, Yhat)
 
 
-def test_predicting_from_several_threads_gives_the_same_numbers():
+def test_predicting_from_several_threads_gives_the_same_numbers_and_leaves_each_its_error_settings():
     net = network("sigmoid", "softmax", 3, np.float32)
-    X = np.random.default_rng(4).random((50, 6), dtype=np.float32)
+    X = np.random.default_rng(4).random((200, 6), dtype=np.float32)
     expected = [net.predict_proba(X[i:i + 1]) for i in range(len(X))]
+
+    def predict(i):
+        setting = ("warn", "raise", "ignore", "print")[i % 4]
+        with np.errstate(over=setting):
+            got = [net.predict_proba(X[i:i + 1]) for _ in range(20)]
+            assert np.geterr()["over"] == setting  # inference's own settings are gone, whoever ran alongside
+        return got
+
     with ThreadPoolExecutor(4) as pool:
-        got = list(pool.map(lambda i: net.predict_proba(X[i:i + 1]), range(len(X))))
-    assert all(same(a, b) for a, b in zip(got, expected))
+        results = list(pool.map(predict, range(len(X))))
+    assert all(same(a, b) for got, b in zip(results, expected) for a in got)
+
+
+@pytest.mark.parametrize("version", ["1.26.4", "2.4.6"])
+def test_the_error_settings_wrapper_works_as_numpy_1_and_2_would_use_it(monkeypatch, version):
+    monkeypatch.setattr(np, "__version__", version)
+    from glassnet.inference import _overflow_is_reported
+
+    seen = _overflow_is_reported(np.geterr)
+    with np.errstate(all="raise"):
+        assert seen() == {"divide": "ignore", "over": "ignore", "under": "ignore", "invalid": "ignore"}
+        assert np.geterr()["over"] == "raise"
