@@ -78,15 +78,17 @@ def check_address(address, timeout=None):
             raise ValueError(f"--address {address}: no Ray cluster there ({why})") from None
     probe = (f"import ray; ray.init(address={address!r}, include_dashboard=False, log_to_driver=False, "
              "logging_level='ERROR'); ray.shutdown()")
-    # a GCS that stops answering ends the probe soon rather than after a minute
-    env = {**os.environ, "RAY_gcs_rpc_server_reconnect_timeout_s": str(max(1, int(timeout))),
-           "RAY_gcs_server_request_timeout_seconds": str(max(1, int(timeout)))}
+    # a GCS that stops answering ends the probe soon rather than after a minute (a few seconds after this
+    # function's own deadline, so that a silent address is always said as one)
+    env = {**os.environ, "RAY_gcs_rpc_server_reconnect_timeout_s": str(int(timeout) + 5),
+           "RAY_gcs_server_request_timeout_seconds": str(int(timeout) + 5)}
     child = subprocess.Popen([sys.executable, "-c", probe], env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True, errors="replace")
     said = []
     reader = threading.Thread(target=lambda: said.extend(_until_refused(child)), daemon=True)
     reader.start()
     reader.join(timeout)
+    timed_out = reader.is_alive()  # before the kill below ends its reading
     refused = any(AUTH_REFUSED in line for line in said)
     if child.poll() is None:
         child.kill()
@@ -96,7 +98,7 @@ def check_address(address, timeout=None):
         # a minute before saying so
         raise ValueError(f"--address {address}: the Ray cluster there asks for its authentication token: set "
                          "RAY_AUTH_MODE=token, with the cluster's token in ~/.ray/auth_token or RAY_AUTH_TOKEN")
-    if reader.is_alive():
+    if timed_out:
         raise ValueError(f"--address {address}: no Ray cluster answered within {timeout:g} s")
     if child.returncode != 0:
         raise ValueError(f"--address {address}: no Ray cluster answered there (connecting failed)")
