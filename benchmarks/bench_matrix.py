@@ -87,6 +87,7 @@ from pathlib import Path
 
 import numpy as np
 from _peers import ACTIVATIONS, BATCH_SIZES, DTYPES, NETWORKS, OPTIMIZERS, PEERS, Setup, cores, machine, make_data
+from bench_csv import reset_peak  # VmHWM := VmRSS, as the CSV benchmark measures its peaks
 
 import glassnet
 
@@ -376,16 +377,6 @@ def _settle_heap():
         pass
 
 
-def _reset_peak() -> bool:
-    """Set the peak resident size (VmHWM) to the current one (Linux 4.0 and later)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def memory_child(spec: dict) -> dict:
     """One memory measurement, in this (fresh) process; returns what the parent prints (sizes in KiB).
 
@@ -435,7 +426,7 @@ def memory_child(spec: dict) -> dict:
     for _ in range(1 if task == "trace" else 2):
         _settle_heap()
         before = _status_kib("VmRSS", "RssFile")
-        reset = _reset_peak()
+        reset = reset_peak()
         result = operation()
         after = _status_kib("VmHWM", "RssFile")
         peak = after["VmHWM"] if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
