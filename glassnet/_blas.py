@@ -42,12 +42,16 @@ _SYMBOLS = (
 
 
 class Blas:
-    """GEMM, GEMV and GER of one library, for float32 and float64.
+    """GEMM, GEMV, GER, AXPY and SCAL of one library, for float32 and float64.
 
     ``gemm[dtype](order, trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)``,
-    ``gemv[dtype](order, trans, m, n, alpha, A, lda, x, incx, beta, y, incy)`` and
-    ``ger[dtype](order, m, n, alpha, x, incx, y, incy, A, lda)`` are the CBLAS
-    routines; ``A``, ``B``, ``C``, ``x`` and ``y`` are addresses. Arguments may
+    ``gemv[dtype](order, trans, m, n, alpha, A, lda, x, incx, beta, y, incy)``,
+    ``ger[dtype](order, m, n, alpha, x, incx, y, incy, A, lda)``,
+    ``axpy[dtype](n, alpha, x, incx, y, incy)`` (``y += alpha * x``) and
+    ``scal[dtype](n, alpha, x, incx)`` (``x *= alpha``) are the CBLAS
+    routines; ``A``, ``B``, ``C``, ``x`` and ``y`` are addresses. OpenBLAS
+    spreads AXPY and SCAL of long vectors over its threads, which NumPy's
+    elementwise operations never do. Arguments may
     be Python numbers or ready ctypes objects (``integer``, ``real[dtype]``,
     ``ctypes.c_void_p``); ready ones halve the cost of a call, which matters for
     small matrices.
@@ -56,7 +60,7 @@ class Blas:
     def __init__(self, library, path, pattern, integer):
         self.path = path
         self.integer = integer  # the ctypes type of the integer arguments
-        self.real, self.gemm, self.gemv, self.ger = {}, {}, {}, {}  # by dtype
+        self.real, self.gemm, self.gemv, self.ger, self.axpy, self.scal = {}, {}, {}, {}, {}, {}  # by dtype
         I, P = integer, ctypes.c_void_p  # noqa: E741
         for dtype, prefix, real in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):
             dtype = np.dtype(dtype)
@@ -66,9 +70,14 @@ class Blas:
             gemv.argtypes = [I, I, I, I, real, P, I, P, I, real, P, I]
             ger = getattr(library, pattern.format(prefix + "ger"))
             ger.argtypes = [I, I, I, real, P, I, P, I, P, I]
-            for function in (gemm, gemv, ger):
+            axpy = getattr(library, pattern.format(prefix + "axpy"))
+            axpy.argtypes = [I, real, P, I, P, I]
+            scal = getattr(library, pattern.format(prefix + "scal"))
+            scal.argtypes = [I, real, P, I]
+            for function in (gemm, gemv, ger, axpy, scal):
                 function.restype = None
             self.real[dtype], self.gemm[dtype], self.gemv[dtype], self.ger[dtype] = real, gemm, gemv, ger
+            self.axpy[dtype], self.scal[dtype] = axpy, scal
 
     def __repr__(self):
         return f"Blas({os.path.basename(self.path)!r})"

@@ -35,6 +35,15 @@ only in how it spends time and memory:
   before every batch the trainer asks ``optimizer.fold_step()``, which gives
   the rate (and counts the step) only when its rule is plain ``p -= lr * g``.
   Other optimizers get the gradients through ``step``.
+* Momentum folded in. Heavy-ball momentum (``v = momentum * v + g; p -= lr *
+  v``, no Nesterov, no weight decay) is handed over the same way
+  (``optimizer.fold_momentum``): each weight-gradient GEMM (and bias GEMV)
+  writes ``A_prev.T @ dZ + momentum * v`` straight into its slice of the
+  optimizer's flat velocity vector, and one BLAS AXPY over all parameters
+  does ``p -= lr * v``. ``dW`` is never stored, and the update is one pass
+  instead of four, which OpenBLAS spreads over its threads. (For a batch of
+  one, a SCAL of all of ``v`` by ``momentum`` comes first, and GER adds the
+  outer products.) NumPy alone takes the gradients through ``step``.
 * Fused BLAS calls. Where NumPy's own BLAS can be called directly
   (``glassnet._blas``), plain SGD updates the weights inside the product:
   one GEMM computes ``W = W - A_prev.T @ dZ`` (a GER for a batch of one) and
@@ -123,6 +132,7 @@ class FastTrainer:
         self.optimizer = optimizer
         # An optimizer that is not a glassnet Optimizer (anything with step) folds nothing.
         self.fold_step = getattr(optimizer, "fold_step", lambda: None)
+        self.fold_momentum = getattr(optimizer, "fold_momentum", lambda params: None)
         self.batch_size = batch_size
         self._buffers = {}
         self.dtype = self.layers[0].W.dtype
@@ -159,12 +169,14 @@ class FastTrainer:
                         layer.b = next(views)
                 params = [p for layer in self.layers for p in layer.parameters()]
                 found = flat_vector(params)
+        self.vector = self.grad_vector = None  # the parameters and the gradients as flat vectors, where they are
         if found is None:
             self.grads = [np.empty_like(p) for p in params]
         else:
             vector, starts = found
             grads = np.empty_like(vector)
             self.grads = [grads[s : s + p.size].reshape(p.shape) for s, p in zip(starts, params)]
+            self.vector, self.grad_vector = vector, grads
         self.params = params
         grads = iter(self.grads)
         self.dW, self.db = [], []
@@ -303,11 +315,14 @@ class FastTrainer:
             self._at = [(_address(layer.W), _address(layer.b) if layer.bias else 0) for layer in self.layers]
         return ok
 
-    def _plan(self, buf, folded):
+    def _plan(self, buf, fold):
         """The arguments of every BLAS call of a step with ``buf``, as ready ctypes objects.
 
-        ``folded``: whether the step updates the weights itself (plain SGD) or
-        leaves ``dW``/``db`` for the optimizer.
+        ``fold`` says where the weight gradients go: ``"sgd"``, the step
+        updates the weights itself (plain SGD: ``W -= A_prev.T @ dZ``);
+        ``("momentum", momentum, v)``, each gradient product accumulates into
+        its slice of the velocity vector ``v`` (``v = momentum * v + g``, see
+        ``SGD.fold_momentum``); None, into ``dW``/``db`` for the optimizer.
 
         Converting a dozen Python numbers on every call costs about as much as
         a small product, so the arguments are converted once per batch size (and
@@ -316,7 +331,8 @@ class FastTrainer:
         rows (of ``Yhat``, or of the logits), are ``c_void_p`` objects whose
         ``value`` the step sets.
         """
-        if buf.plan is not None and buf.plan[0] is self._at and buf.plan[1] == folded:
+        key = fold if fold is None or fold == "sgd" else (fold[1], _address(fold[2]))
+        if buf.plan is not None and buf.plan[0] is self._at and buf.plan[1] == key:
             return buf.plan[2]
         I, R, P = self.blas.integer, self.blas.real[self.dtype], ctypes.c_void_p  # noqa: E741
         gemm, gemv, ger = self.blas.gemm[self.dtype], self.blas.gemv[self.dtype], self.blas.ger[self.dtype]
@@ -328,45 +344,72 @@ class FastTrainer:
         outputs = [*inputs[1:], yhat_at]
         dZ = [P(_address(a)) for a in buf.dZ]
         ones = P(_address(buf.ones))
+        before = None  # a call before the backward pass
+        if fold is None or fold == "sgd":
+            alpha, beta = (minus, one) if fold == "sgd" else (one, zero)  # W - A_prev.T @ dZ, or dW = A_prev.T @ dZ
+            targets = [(self._at[l][0], self._at[l][1]) for l in range(len(self.layers))] if fold else None
+        else:
+            # the gradients' places in the velocity vector: where they are in the gradient vector
+            shift = _address(fold[2]) - _address(self.grad_vector)
+            alpha, beta = one, R(fold[1])
+            if B == 1:  # GER has no beta: scale all of v first, then add
+                before = (self.blas.scal[self.dtype], (I(fold[2].size), beta, P(_address(fold[2])), I(1)))
+                beta = one
+            targets = [(_address(self.dW[l]) + shift, _address(self.db[l]) + shift if self.db[l] is not None else 0)
+                       for l in range(len(self.layers))]
+        if targets is None:
+            targets = [(_address(self.dW[l]), _address(self.db[l]) if self.db[l] is not None else 0)
+                       for l in range(len(self.layers))]
         steps = []
         for l, layer in enumerate(self.layers):
-            n_in, n_out, (W, b) = I(layer.n_in), I(layer.n_out), (P(a) for a in self._at[l])
-            beta = one if layer.bias else zero
+            n_in, n_out, W = I(layer.n_in), I(layer.n_out), P(self._at[l][0])
+            dW, db = (P(a) for a in targets[l])
+            bias_beta = one if layer.bias else zero
             down = None  # dZ of the layer below; the first layer has none to compute
             if B == 1:  # OpenBLAS's GEMM is several times slower than its GEMV for a single row
-                forward = (gemv, (order, tr, n_in, n_out, one, W, n_out, inputs[l], I(1), beta, outputs[l], I(1)))
+                forward = (gemv, (order, tr, n_in, n_out, one, W, n_out, inputs[l], I(1), bias_beta, outputs[l], I(1)))
                 if l > 0:
                     down = (gemv, (order, no, n_in, n_out, one, W, n_out, dZ[l], I(1), zero, dZ[l - 1], I(1)))
             else:
-                forward = (gemm, (order, no, no, I(B), n_out, n_in, one, inputs[l], n_in, W, n_out, beta,
+                forward = (gemm, (order, no, no, I(B), n_out, n_in, one, inputs[l], n_in, W, n_out, bias_beta,
                                   outputs[l], n_out))
                 if l > 0:
                     down = (gemm, (order, no, tr, I(B), n_in, n_out, one, dZ[l], n_out, W, n_out, zero, dZ[l - 1],
                                    n_in))
-            if folded:  # W = W - A_prev.T @ dZ and b = b - ones @ dZ, in place
-                if B == 1:
-                    update = (ger, (order, n_in, n_out, minus, inputs[l], I(1), dZ[l], I(1), W, n_out))
-                else:
-                    update = (gemm, (order, tr, no, n_in, n_out, I(B), minus, inputs[l], n_in, dZ[l], n_out, one,
-                                     W, n_out))
-                bias = (gemv, (order, tr, I(B), n_out, minus, dZ[l], n_out, ones, I(1), one, b, I(1)))
-            else:  # dW = A_prev.T @ dZ and db = ones @ dZ, for the optimizer
-                dW, db = P(_address(self.dW[l])), P(_address(self.db[l]) if layer.bias else 0)
-                update = (gemm, (order, tr, no, n_in, n_out, I(B), one, inputs[l], n_in, dZ[l], n_out, zero,
+            # dW = alpha * A_prev.T @ dZ + beta * dW and db = alpha * ones @ dZ + beta * db, in place
+            if B == 1 and beta.value == 1:  # an outer product added (GER), for SGD and momentum
+                update = (ger, (order, n_in, n_out, alpha, inputs[l], I(1), dZ[l], I(1), dW, n_out))
+            else:
+                update = (gemm, (order, tr, no, n_in, n_out, I(B), alpha, inputs[l], n_in, dZ[l], n_out, beta,
                                  dW, n_out))
-                bias = (gemv, (order, tr, I(B), n_out, one, dZ[l], n_out, ones, I(1), zero, db, I(1)))
+            bias = (gemv, (order, tr, I(B), n_out, alpha, dZ[l], n_out, ones, I(1), beta, db, I(1)))
             steps.append((layer, forward, down, update, bias if layer.bias else None))
-        plan = (x_at, yhat_at, steps)
-        buf.plan = (self._at, folded, plan)
+        plan = (x_at, yhat_at, before, steps)
+        buf.plan = (self._at, key, plan)
         return plan
 
+    def _fold(self):
+        """What this step's products do with the weight gradients (see ``_plan``), and the learning rate.
+
+        Asks the optimizer, which counts the step when it hands it over.
+        """
+        lr = self.fold_step()
+        if lr is not None:
+            return "sgd", lr
+        if self.vector is not None:
+            momentum = self.fold_momentum(self.params)
+            if momentum is not None:
+                lr, beta, v = momentum
+                return ("momentum", beta, v), lr
+        return None, None
+
     def _step_blas(self, X_at, Yb, Yhat, Z_at, buf, sample_weight=None, Z=None):
-        """``step`` with the matrix products and the SGD update as direct BLAS calls.
+        """``step`` with the matrix products and the SGD or momentum update as direct BLAS calls.
 
         The output layer's product is written at address ``Z_at``: into ``Z`` when given, else into ``Yhat``.
         """
-        lr = self.fold_step()
-        x_at, yhat_at, steps = self._plan(buf, lr is not None)
+        fold, lr = self._fold()
+        x_at, yhat_at, before, steps = self._plan(buf, fold)
         x_at.value, yhat_at.value = X_at, Z_at
         outputs = [*buf.A, Yhat]
         pre_activations = [*buf.A, Yhat if Z is None else Z]
@@ -378,8 +421,10 @@ class FastTrainer:
             layer.activation.forward(Zl, out=A)
 
         dZ = self.loss.output_delta(Yhat, Yb, self.layers[-1].activation, out=buf.dZ[-1], sample_weight=sample_weight)
-        if lr is not None:
+        if fold == "sgd":
             dZ *= lr
+        if before is not None:
+            before[0](*before[1])
         for l in range(len(steps) - 1, -1, -1):
             _, _, down, (update, args), bias = steps[l]
             if down is not None:
@@ -389,5 +434,8 @@ class FastTrainer:
             update(*args)
             if bias is not None:
                 bias[0](*bias[1])
-        if lr is None:
+        if fold is None:
             self.optimizer.step(self.params, self.grads)
+        elif fold != "sgd":  # momentum: every parameter at once, p -= lr * v
+            v, p = fold[2], self.vector
+            self.blas.axpy[self.dtype](p.size, -lr, _address(v), 1, _address(p), 1)

@@ -307,6 +307,15 @@ class Optimizer(Configurable):
         """The state buffers the rule keeps with the present settings."""
         return self.buffers
 
+    def _flat_state(self, params):
+        """The ``_Flat`` of ``params`` (checked when new), as ``step`` would lay it out, or None."""
+        flat = self._flat
+        held = flat is not None and flat.state_dict is self.state and len(flat.params) == len(params)
+        if not (held and all(map(is_, params, flat.params))):
+            _check_pairs(params, params)
+            flat = self._flat = self._layout(params, params)
+        return flat
+
     def fold_step(self):
         """Hand one plain update ``p -= lr * g`` over to the caller, if that is this optimizer's whole rule.
 
@@ -447,6 +456,30 @@ class SGD(Optimizer):
             return None
         self.steps += 1
         return self.lr
+
+    def fold_momentum(self, params):
+        """Hand one heavy-ball momentum step over to the caller, if that is this optimizer's whole rule.
+
+        Returns ``(lr, momentum, v)`` and counts the step when the update is
+        ``v = momentum * v + g; p -= lr * v`` (no Nesterov, no weight decay)
+        and ``params`` lie end to end in one array (``flat_vector``): ``v`` is
+        then the velocity of all of them as one vector laid out like theirs.
+        The caller must do the step: a fast training loop lets each gradient
+        product accumulate into ``v`` (BLAS's ``C = A @ B + beta * C`` with
+        ``beta = momentum``) and then moves all the parameters with one
+        ``p -= lr * v`` (``glassnet.fastpath``). Returns None otherwise and
+        counts nothing: the caller computes the gradients and calls ``step``.
+        """
+        rule = type(self).step is SGD.step and type(self)._update is SGD._update
+        if not (rule and type(self)._update_all is SGD._update_all):
+            return None
+        if not self.momentum or self.nesterov or self.weight_decay:
+            return None
+        flat = self._flat_state(params)
+        if flat is None or flat.views is not None:
+            return None
+        self.steps += 1
+        return self.lr, self.momentum, flat.state["v"]
 
     def _state_names(self):
         return self.buffers if self.momentum else ()  # plain descent remembers nothing

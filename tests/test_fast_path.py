@@ -10,7 +10,7 @@ import pytest
 from glassnet import Dense, Network, _blas
 from glassnet.fastpath import FastTrainer
 from glassnet.fastpath import _address as _blas_address
-from glassnet.optimizers import SGD, Adam
+from glassnet.optimizers import SGD, Adam, flat_vector
 
 OUTPUTS = [  # (output activation, loss): every pairing fit() accepts
     ("softmax", "cross_entropy"), ("sigmoid", "cross_entropy"), ("sigmoid", "binary_cross_entropy"),
@@ -267,7 +267,7 @@ def test_blas_routines_compute_what_numpy_computes(dtype):
 
 @needs_blas
 @pytest.mark.parametrize("batch_size", [1, 3, 5, None])
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 def test_direct_blas_calls_train_the_same_weights_as_numpy_alone(batch_size, optimizer, monkeypatch):
     results = []
     for env in ("", "numpy"):  # GLASSNET_BLAS=numpy: NumPy alone
@@ -278,6 +278,53 @@ def test_direct_blas_calls_train_the_same_weights_as_numpy_alone(batch_size, opt
     for p, q in zip(p_blas, p_numpy):
         np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(loss_blas, loss_numpy, rtol=1e-12)
+
+
+@needs_blas
+@pytest.mark.parametrize("batch_size", [1, 4])
+@pytest.mark.parametrize("bias", [True, False])
+def test_momentum_accumulates_in_the_velocity_inside_the_products(batch_size, bias):
+    # heavy-ball momentum is folded into the BLAS calls: the gradient buffers are never written, and the
+    # velocity and the weights are those of the optimizer's own step, which NumPy alone takes
+    def net():
+        return Network([Dense(4, 6, "relu", bias=bias), Dense(6, 5, "tanh", bias=bias),
+                        Dense(5, 3, "softmax", bias=bias)], seed=4)
+
+    folded, twin = net(), net()
+    Y = folded.targets(LABELS, 13)
+    opt, opt_twin = SGD(0.05, momentum=0.8), SGD(0.05, momentum=0.8)
+    fast, slow = FastTrainer(folded, opt, batch_size), FastTrainer(twin, opt_twin, batch_size, blas=None)
+    fast.grad_vector.fill(np.nan)
+    for epoch in range(3):
+        order = np.random.default_rng(epoch).permutation(13)
+        fast.epoch(X, Y, order)
+        slow.epoch(X, Y, order)
+    assert np.isnan(fast.grad_vector).all()  # no gradient was stored: they went straight into v
+    assert opt.steps == opt_twin.steps == 3 * -(-13 // batch_size)
+    for p, q in zip(folded.parameters(), twin.parameters()):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)
+    for i in opt_twin.state:
+        np.testing.assert_allclose(opt.state[i]["v"], opt_twin.state[i]["v"], rtol=1e-12, atol=1e-15)
+    assert flat_vector([opt.state[i]["v"] for i in sorted(opt.state)]) is not None  # one flat velocity
+
+
+@needs_blas
+def test_momentum_is_not_folded_where_the_rule_is_another_one():
+    # Nesterov, weight decay and a subclass with its own step take the gradients through step
+    class Halved(SGD):
+        name = "sgd"
+
+        def step(self, params, grads):
+            super().step(params, [g / 2 for g in grads])
+
+    for optimizer in (SGD(0.05, momentum=0.8, nesterov=True), SGD(0.05, momentum=0.8, weight_decay=0.1),
+                      Halved(0.05, momentum=0.8)):
+        net = Network([Dense(4, 5, "relu"), Dense(5, 3, "softmax")], seed=4)
+        trainer = FastTrainer(net, optimizer, 4)
+        trainer.grad_vector.fill(np.nan)
+        trainer.epoch(X, net.targets(LABELS, 13))
+        assert np.isfinite(trainer.grad_vector).all(), optimizer
+        assert all(np.isfinite(p).all() for p in net.parameters()), optimizer
 
 
 @needs_blas
