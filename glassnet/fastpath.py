@@ -45,7 +45,7 @@ only in how it spends time and memory:
   one, a SCAL of all of ``v`` by ``momentum`` comes first, and GER adds the
   outer products.) NumPy alone takes the gradients through ``step``.
 * Fused BLAS calls. Where NumPy's own BLAS can be called directly
-  (``glassnet._blas``), plain SGD updates the weights inside the product:
+  (``glassnet.blas``), plain SGD updates the weights inside the product:
   one GEMM computes ``W = W - A_prev.T @ dZ`` (a GER for a batch of one) and
   one GEMV computes ``b = b - ones @ dZ``, so ``dW`` is never stored and ``W``
   is passed over once instead of three times. The forward pass starts each
@@ -72,18 +72,18 @@ from operator import is_
 
 import numpy as np
 
-from glassnet import _blas
-from glassnet._blas import NO_TRANS, ROW_MAJOR, TRANS
+from glassnet import blas
+from glassnet.blas import NO_TRANS, ROW_MAJOR, TRANS
 from glassnet.optimizers import flat_vector, lay_flat
 
 
 def native_blas():
-    """NumPy's own BLAS library as ``glassnet._blas`` loads it, or None (then NumPy alone trains).
+    """NumPy's own BLAS library as ``glassnet.blas`` loads it, or None (then NumPy alone trains).
 
     Reads ``GLASSNET_BLAS`` (``auto`` or ``numpy``) and refuses any other value
     with a ValueError, so a training call can check it before it starts.
     """
-    return _blas.load()
+    return blas.load()
 
 
 def _address(array) -> int:
@@ -123,7 +123,7 @@ class FastTrainer:
     optimizer : optimizer object with ``step(params, grads)``
     batch_size : int
     blas : ``"auto"`` (NumPy's BLAS called directly where possible, see
-        ``glassnet._blas``) or ``None`` (NumPy alone)
+        ``glassnet.blas``) or ``None`` (NumPy alone)
     """
 
     def __init__(self, net, optimizer, batch_size, blas="auto"):

@@ -24,16 +24,25 @@ number of parameters, instead of a dozen per parameter (the idea of PyTorch's
 the same order, and the tests check that it gives the same numbers bit for bit
 (Adam's in float64: in float32 its readable expressions keep one float64
 scalar's precision that the fused buffers round away, as Adam always has).
+
+Adam has a third form, ``_update_blas``, which ``step`` takes where NumPy's
+own BLAS can be called (``glassnet.blas``; ``GLASSNET_BLAS=numpy`` turns it
+off): 7 passes instead of 13, with BLAS's AXPBY updating each moment in one
+pass and its AXPY (spread over OpenBLAS's threads) moving the parameters.
+It folds the bias corrections into two scalars, so it equals the readable
+rule to rounding (the tests: rtol 1e-12 in float64), not bit for bit.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import math
 from operator import is_
 
 import numpy as np
 
+from glassnet import blas
 from glassnet.checks import describe, flag, positive_number
 from glassnet.registry import Configurable, Registry, settings_of
 
@@ -139,6 +148,19 @@ def _fusable(cls) -> bool:
     return False
 
 
+@functools.cache
+def _blas_rule(cls) -> bool:
+    """Whether ``cls._update_blas`` exists and is the BLAS form of its ``_update``: the same class wrote both."""
+    for klass in cls.__mro__:
+        if "_update" in vars(klass):
+            return "_update_blas" in vars(klass)
+    return False
+
+
+def _address(array) -> int:
+    return array.__array_interface__["data"][0]
+
+
 class _Flat:
     """One optimizer's view of a list of parameters as flat vectors: the parameters, their gradients, its state.
 
@@ -227,7 +249,11 @@ class _Flat:
                 np.copyto(view, p)
         if optimizer.weight_decay and self.decayed:
             g = self.with_decay(g, optimizer.weight_decay)
-        optimizer._update_all(self.p, g, self.state, self.work)
+        library = blas.load() if _blas_rule(type(optimizer)) else None
+        if library is not None and self.p.dtype in library.axpby:
+            optimizer._update_blas(self.p, g, self.state, self.work, library)
+        else:
+            optimizer._update_all(self.p, g, self.state, self.work)
         if self.views is not None:
             for view, p in zip(self.views, params):
                 np.copyto(p, view)
@@ -239,7 +265,10 @@ class Optimizer(Configurable):
     Subclasses implement ``_update(i, p, g)``, the in-place update of parameter
     number ``i`` given its (already decayed) gradient ``g``, and may implement
     ``_update_all(p, g, state, work)``, the same rule on flat vectors (see the
-    module's docstring); without it ``step`` goes one parameter at a time.
+    module's docstring); without it ``step`` goes one parameter at a time. A
+    rule may also have ``_update_blas(p, g, state, work, blas)``, the fused
+    rule with some of its passes done by BLAS routines (``glassnet.blas``),
+    which ``step`` prefers where NumPy's BLAS can be called.
     """
 
     kind = "optimizer"
@@ -577,6 +606,22 @@ class Adam(Optimizer):
         np.divide(m, work, out=work)
         work *= self.lr / (1 - self.beta1**t)
         p -= work
+
+    def _update_blas(self, p, g, state, work, blas):
+        # The same rule in 7 passes instead of 13, equal to _update's up to rounding: BLAS's AXPBY updates m and
+        # s in one pass each, the bias corrections become two scalars (lr * m_hat / (sqrt(s_hat) + eps) =
+        # lr * c2 / c1 * m / (sqrt(s) + eps * c2) with c1 = 1 - beta1**t, c2 = sqrt(1 - beta2**t)), and one
+        # AXPY, which OpenBLAS spreads over its threads, moves the parameters.
+        m, s, t, n = state["m"], state["s"], self.steps, p.size
+        axpby, axpy = blas.axpby[p.dtype], blas.axpy[p.dtype]
+        axpby(n, 1 - self.beta1, _address(g), 1, self.beta1, _address(m), 1)
+        np.multiply(g, g, out=work)
+        axpby(n, 1 - self.beta2, _address(work), 1, self.beta2, _address(s), 1)
+        c2 = math.sqrt(1 - self.beta2**t)  # a Python float: a NumPy float64 would make float32 passes float64
+        np.sqrt(s, out=work)
+        work += self.eps * c2
+        np.divide(m, work, out=work)
+        axpy(n, -self.lr * c2 / (1 - self.beta1**t), _address(work), 1, _address(p), 1)
 
 
 OPTIMIZERS = Registry("optimizer", Optimizer)

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glassnet import Dense, Network, _blas
+from glassnet import Dense, Network, blas
+from glassnet.blas import NO_TRANS, ROW_MAJOR, TRANS
 from glassnet.fastpath import FastTrainer
 from glassnet.fastpath import _address as _blas_address
 from glassnet.optimizers import SGD, Adam, flat_vector
@@ -105,8 +106,8 @@ def test_a_weighted_epoch_equals_weighted_train_steps_batch_by_batch():
     twin = Network([Dense(4, 3, "tanh"), Dense(3, 3, "softmax")], seed=0)
     Y = net.targets(LABELS, 13)
     order = np.random.default_rng(5).permutation(13)
-    for blas in ("auto", None):
-        FastTrainer(net, SGD(0.2), batch_size=5, blas=blas).epoch(X, Y, order, sample_weight=WEIGHTS)
+    for library in ("auto", None):
+        FastTrainer(net, SGD(0.2), batch_size=5, blas=library).epoch(X, Y, order, sample_weight=WEIGHTS)
         for start in range(0, 13, 5):
             idx = order[start : start + 5]
             twin.train_step(X[idx], Y[idx], SGD(0.2), sample_weight=WEIGHTS[idx])
@@ -215,18 +216,18 @@ def test_predict_skips_the_softmax_but_agrees_with_predict_proba():
     np.testing.assert_array_equal(one.predict(X), (one.predict_proba(X)[:, 0] >= 0.5).astype(int))
 
 
-# ------------------------------------------------------------------ direct BLAS calls (glassnet._blas)
-NUMPY_BLAS = _blas.load()
+# ------------------------------------------------------------------ direct BLAS calls (glassnet.blas)
+NUMPY_BLAS = blas.load()
 needs_blas = pytest.mark.skipif(NUMPY_BLAS is None, reason="this NumPy's BLAS cannot be called directly")
 
 
 def test_blas_is_off_when_asked_for_numpy_alone(monkeypatch):
     monkeypatch.setenv("GLASSNET_BLAS", "numpy")
-    assert _blas.load() is None
+    assert blas.load() is None
     net = Network([Dense(4, 3, "softmax")], seed=0)
     assert FastTrainer(net, SGD(0.1), batch_size=2).blas is None
     monkeypatch.setenv("GLASSNET_BLAS", "AUTO")
-    assert _blas.load() is NUMPY_BLAS
+    assert blas.load() is NUMPY_BLAS
 
 
 def test_an_unknown_glassnet_blas_value_is_refused_before_training(monkeypatch):
@@ -249,20 +250,32 @@ def test_blas_routines_compute_what_numpy_computes(dtype):
     dt = np.dtype(dtype)
     rtol = 1e-5 if dtype == np.float32 else 1e-13
     expected = 2.0 * A @ B + 0.5 * C
-    NUMPY_BLAS.gemm[dt](_blas.ROW_MAJOR, _blas.NO_TRANS, _blas.NO_TRANS, 5, 3, 4, 2.0, at(A), 4, at(B), 3,
+    NUMPY_BLAS.gemm[dt](ROW_MAJOR, NO_TRANS, NO_TRANS, 5, 3, 4, 2.0, at(A), 4, at(B), 3,
                         0.5, at(C), 3)
     np.testing.assert_allclose(C, expected, rtol=rtol)
     W = rng.normal(size=(4, 3)).astype(dtype)
     expected = W - A.T @ C
-    NUMPY_BLAS.gemm[dt](_blas.ROW_MAJOR, _blas.TRANS, _blas.NO_TRANS, 4, 3, 5, -1.0, at(A), 4, at(C), 3, 1.0, at(W), 3)
+    NUMPY_BLAS.gemm[dt](ROW_MAJOR, TRANS, NO_TRANS, 4, 3, 5, -1.0, at(A), 4, at(C), 3, 1.0, at(W), 3)
     np.testing.assert_allclose(W, expected, rtol=rtol)
     b = rng.normal(size=3).astype(dtype)
     expected = b - x @ C
-    NUMPY_BLAS.gemv[dt](_blas.ROW_MAJOR, _blas.TRANS, 5, 3, -1.0, at(C), 3, at(x), 1, 1.0, at(b), 1)
+    NUMPY_BLAS.gemv[dt](ROW_MAJOR, TRANS, 5, 3, -1.0, at(C), 3, at(x), 1, 1.0, at(b), 1)
     np.testing.assert_allclose(b, expected, rtol=rtol)
     expected = C - np.outer(x, y)
-    NUMPY_BLAS.ger[dt](_blas.ROW_MAJOR, 5, 3, -1.0, at(x), 1, at(y), 1, at(C), 3)
+    NUMPY_BLAS.ger[dt](ROW_MAJOR, 5, 3, -1.0, at(x), 1, at(y), 1, at(C), 3)
     np.testing.assert_allclose(C, expected, rtol=rtol)
+    # the vector routines, on vectors long enough for OpenBLAS to split them over its threads
+    u, v = rng.normal(size=50_001).astype(dtype), rng.normal(size=50_001).astype(dtype)
+    expected = v - 0.25 * u
+    NUMPY_BLAS.axpy[dt](u.size, -0.25, at(u), 1, at(v), 1)
+    np.testing.assert_allclose(v, expected, rtol=rtol, atol=rtol)
+    expected = v * 0.9
+    NUMPY_BLAS.scal[dt](v.size, 0.9, at(v), 1)
+    np.testing.assert_allclose(v, expected, rtol=rtol)
+    if dt in NUMPY_BLAS.axpby:
+        expected = 0.1 * u + 0.9 * v
+        NUMPY_BLAS.axpby[dt](u.size, 0.1, at(u), 1, 0.9, at(v), 1)
+        np.testing.assert_allclose(v, expected, rtol=rtol, atol=rtol)
 
 
 @needs_blas

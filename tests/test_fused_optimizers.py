@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from glassnet import Dense, Network
+from glassnet import blas as blas_module
 from glassnet.fastpath import FastTrainer
 from glassnet.optimizers import SGD, Adam, flat_vector, get_optimizer, lay_flat
 
@@ -60,9 +61,18 @@ def readable(optimizer):
 
 
 # ---------------------------------------------------------------- the optimizer alone
+def blas_form(name):
+    """Whether ``step`` of this optimizer takes its BLAS form here (Adam where NumPy's BLAS has AXPBY)."""
+    blas = blas_module.load()
+    return name.startswith("adam") and blas is not None and np.dtype(np.float64) in blas.axpby
+
+
+@pytest.mark.parametrize("blas", ["auto", "numpy"])  # GLASSNET_BLAS=numpy: the fused NumPy form, bit for bit
 @pytest.mark.parametrize("layout", ["separate arrays", "parameters laid flat", "parameters and gradients laid flat"])
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
-def test_fused_step_equals_the_readable_step_over_many_steps(name, layout):
+def test_fused_step_equals_the_readable_step_over_many_steps(name, layout, blas, monkeypatch):
+    monkeypatch.setenv("GLASSNET_BLAS", blas)
+    exact = not blas_form(name)  # Adam's BLAS form folds its bias corrections into scalars: equal to rounding
     fused, slow = OPTIMIZERS[name](), OPTIMIZERS[name]()
     params = separate()
     expected = [p.copy() for p in params]
@@ -74,9 +84,9 @@ def test_fused_step_equals_the_readable_step_over_many_steps(name, layout):
         fused.step(params, grads)
         slow.reference_step(expected, grads)
     assert fused.steps == slow.steps == 300
-    assert_same(params, expected, f"{name} {layout}")
+    assert_same(params, expected, f"{name} {layout}", exact)
     for i in fused.state:
-        assert_same(fused.state[i].values(), slow.state[i].values(), f"{name} {layout} state {i}")
+        assert_same(fused.state[i].values(), slow.state[i].values(), f"{name} {layout} state {i}", exact)
     assert sorted(fused.state) == sorted(slow.state)  # plain SGD keeps no state either way
 
 
@@ -249,6 +259,24 @@ class OwnRule(Adam):
         p -= self.lr * np.sign(g)
 
 
+@pytest.mark.parametrize("blas", ["auto", "numpy"])
+def test_adam_takes_its_blas_form_where_numpy_s_blas_can_be_called(blas, monkeypatch):
+    monkeypatch.setenv("GLASSNET_BLAS", blas)
+    calls = []
+    form = Adam._update_blas
+    monkeypatch.setattr(Adam, "_update_blas", lambda self, *args: calls.append(1) or form(self, *args))
+    adam, twin = Adam(0.01), Adam(0.01)
+    params, expected = lay_flat(separate())[1], lay_flat(separate())[1]
+    for grads in gradient_stream(5):
+        adam.step(params, grads)
+        twin.reference_step(expected, grads)
+    assert len(calls) == (5 if blas_form("adam") else 0)
+    assert_same(params, expected, "adam", exact=not calls)
+    counting = Counting(0.01)  # a subclass with its own fused form gets that form, not Adam's BLAS one
+    counting.step(separate(), gradient_stream(1)[0])
+    assert counting.calls == {"fused": 1, "readable": 0} and len(calls) == (5 if blas_form("adam") else 0)
+
+
 def test_one_fused_update_per_step_and_a_subclass_rule_is_never_replaced():
     counting = Counting(0.01)
     for grads in gradient_stream(4):
@@ -280,7 +308,7 @@ def test_both_loops_train_the_weights_the_readable_rule_trains(name, fast):
     assert fused.steps == slow.steps == 12 * 5
     # the fast loop folds plain SGD into its products (lr scales dZ before the backward pass) and heavy-ball
     # momentum too where NumPy's BLAS can be called (v = momentum * v + g inside the GEMM): to rounding
-    exact = not (name in ("sgd", "momentum") and fast)
+    exact = not (name in ("sgd", "momentum") and fast) and not blas_form(name)
     assert_same(net.parameters(), reference.parameters(), f"{name} {'fast' if fast else 'readable'}", exact)
 
 

@@ -49,9 +49,12 @@ class Blas:
     ``ger[dtype](order, m, n, alpha, x, incx, y, incy, A, lda)``,
     ``axpy[dtype](n, alpha, x, incx, y, incy)`` (``y += alpha * x``) and
     ``scal[dtype](n, alpha, x, incx)`` (``x *= alpha``) are the CBLAS
-    routines; ``A``, ``B``, ``C``, ``x`` and ``y`` are addresses. OpenBLAS
-    spreads AXPY and SCAL of long vectors over its threads, which NumPy's
-    elementwise operations never do. Arguments may
+    routines; ``axpby[dtype](n, alpha, x, incx, beta, y, incy)`` (``y = alpha
+    * x + beta * y``, one pass where NumPy takes three) is an extension that
+    OpenBLAS and MKL have, and ``axpby`` is empty where the library lacks it.
+    ``A``, ``B``, ``C``, ``x`` and ``y`` are addresses. OpenBLAS spreads AXPY
+    and SCAL of long vectors over its threads, which NumPy's elementwise
+    operations never do. Arguments may
     be Python numbers or ready ctypes objects (``integer``, ``real[dtype]``,
     ``ctypes.c_void_p``); ready ones halve the cost of a call, which matters for
     small matrices.
@@ -61,6 +64,7 @@ class Blas:
         self.path = path
         self.integer = integer  # the ctypes type of the integer arguments
         self.real, self.gemm, self.gemv, self.ger, self.axpy, self.scal = {}, {}, {}, {}, {}, {}  # by dtype
+        self.axpby = {}
         I, P = integer, ctypes.c_void_p  # noqa: E741
         for dtype, prefix, real in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):
             dtype = np.dtype(dtype)
@@ -78,6 +82,10 @@ class Blas:
                 function.restype = None
             self.real[dtype], self.gemm[dtype], self.gemv[dtype], self.ger[dtype] = real, gemm, gemv, ger
             self.axpy[dtype], self.scal[dtype] = axpy, scal
+            axpby = getattr(library, pattern.format(prefix + "axpby"), None)
+            if axpby is not None:
+                axpby.argtypes, axpby.restype = [I, real, P, I, real, P, I], None
+                self.axpby[dtype] = axpby
 
     def __repr__(self):
         return f"Blas({os.path.basename(self.path)!r})"
