@@ -138,11 +138,22 @@ class Run:
 
 
 def fingerprint(arrays) -> str:
-    """SHA-256 of the arrays (dtype, shape and bytes of each; None counts as absent)."""
+    """SHA-256 of the arrays (dtype, shape and bytes of each; None counts as absent).
+
+    An item may be a pair ``(X, rows)``: the rows of ``X`` numbered in
+    ``rows``, hashed as ``X[rows]`` would be, a block of rows at a time (no
+    copy of them all).
+    """
     digest = hashlib.sha256()
     for a in arrays:
         if a is None:
             digest.update(b"\0none")
+            continue
+        if isinstance(a, tuple):
+            X, rows = a
+            digest.update(f"\0{X.dtype.str}{(len(rows), *X.shape[1:])}".encode())
+            for start in range(0, len(rows), 4096):
+                digest.update(np.ascontiguousarray(X[rows[start : start + 4096]]).data)
             continue
         a = np.ascontiguousarray(a)
         digest.update(f"\0{a.dtype.str}{a.shape}".encode())

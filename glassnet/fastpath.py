@@ -185,7 +185,7 @@ class FastTrainer:
             self.db.append(next(grads) if layer.bias else None)
 
     # ------------------------------------------------------------ an epoch
-    def epoch(self, X, Y, order=None, sample_weight=None, first=0, interrupt=None):
+    def epoch(self, X, Y, order=None, sample_weight=None, first=0, interrupt=None, rows=None):
         """One pass over ``(X, Y)`` in the given sample ``order`` (None: as stored).
 
         ``sample_weight`` (a vector of checked weights, one per row of ``X``, in
@@ -200,13 +200,19 @@ class FastTrainer:
         before it are done: their outputs are in ``epoch_arrays``), and stops
         before the next batch once ``interrupt.requested`` is true.
         ``self.rows_done`` says how far it got.
+
+        ``rows``: the numbers of the rows of ``X`` that train, where ``X``
+        holds more (after ``fit``'s ``validation_split``, which does not copy
+        ``X``); ``Y``, ``order`` and ``sample_weight`` then count those rows
+        only, and the batches are gathered through the index.
         """
         self._pack()
         Yhat, Y_shuffled, self.logits = self.epoch_arrays(Y)
         Y_epoch = Y if order is None else Y.take(order, axis=0, out=Y_shuffled)
-        n, B = len(X), self.batch_size
+        n, B = len(Y), self.batch_size
+        x_order = order if rows is None else rows if order is None else rows[order]  # the rows of X, in turn
         direct = self._direct() and X.dtype == self.dtype
-        if direct and order is None and not X.flags.c_contiguous:
+        if direct and x_order is None and not X.flags.c_contiguous:
             X = np.ascontiguousarray(X)
         Z = Yhat if self.logits is None else self.logits  # where the output layer's Z goes
         X_at, Z_at = _address(X), _address(Z)
@@ -218,10 +224,10 @@ class FastTrainer:
                 break
             stop = min(start + B, n)
             buf = self._buffers_for(stop - start)
-            if order is None:
+            if x_order is None:
                 Xb, Xb_at = X[start:stop], X_at + start * row_in
             else:
-                Xb, Xb_at = X.take(order[start:stop], axis=0, out=buf.X, mode="clip"), buf.X_at
+                Xb, Xb_at = X.take(x_order[start:stop], axis=0, out=buf.X, mode="clip"), buf.X_at
             wb = None
             if sample_weight is not None:
                 wb = sample_weight[start:stop] if order is None else sample_weight[order[start:stop]]

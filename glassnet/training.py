@@ -60,7 +60,7 @@ class EpochProgress:
 
 
 def reference_epoch(net, X, Y, batch_size, optimizer, order=None, sample_weight=None, watch=None, progress=None,
-                    interrupt=None):
+                    interrupt=None, rows=None):
     """One pass over ``(X, Y)`` by the readable loop; returns the epoch's ``(loss, accuracy)``.
 
     ``X`` and ``Y`` are matrices that ``net.check_X`` and ``net.targets`` have
@@ -79,15 +79,19 @@ def reference_epoch(net, X, Y, batch_size, optimizer, order=None, sample_weight=
     when given, and when ``interrupt.requested`` turns true (a signal, see
     ``glassnet.checkpoint.Interrupt``) it returns its ``EpochProgress`` after
     the batch under way instead of the loss.
+
+    ``rows``: the numbers of the rows of ``X`` that train, where ``X`` holds
+    more (``fit``'s ``validation_split`` leaves ``X`` whole); ``Y``,
+    ``sample_weight`` and ``order`` then count those rows only.
     """
-    n = X.shape[0]
+    n = Y.shape[0]
     order = np.arange(n) if order is None else order
     done = EpochProgress() if progress is None else progress
     for start in range(done.rows, n, batch_size):
         if interrupt is not None and interrupt.requested:
             return done
         batch = order[start : start + batch_size]
-        Xb, Yb = X[batch], Y[batch]
+        Xb, Yb = X[batch if rows is None else rows[batch]], Y[batch]
         wb = None if sample_weight is None else sample_weight[batch]
         Yhat = net.forward(Xb, check=False)
         done.losses.append(net.loss.output_value(net.layers[-1], Yb, wb))  # from the logits where that is exact
@@ -214,6 +218,9 @@ class _Plan:
     callbacks: list
     fast: bool
     saver: _Saver | None = None
+    # the rows of X that train, where validation_split held others out (None: all of them). X itself is
+    # never copied for the split: both loops read the training rows through this index.
+    rows: np.ndarray | None = None
 
 
 def fit(
@@ -256,7 +263,9 @@ def fit(
         giving ``validation_data``. The held-out samples are drawn at random
         with the network's generator (so a seeded network holds out the same
         ones every time); both parts keep the samples' original order, and
-        their ``sample_weight`` goes along with them.
+        their ``sample_weight`` goes along with them. ``X`` is not copied for
+        the split: training reads its rows through an index, and only the
+        held-out rows are copied out.
     early_stopping : int, optional
         Patience: stop once the ``monitor`` metric has not improved for this
         many epochs in a row, then restore the weights of its best epoch
@@ -425,11 +434,12 @@ def _fit(net, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data,
     Y = finite_matrix("y", net.targets(y, X.shape[0]), dtype=dtype)  # 1e39 is beyond float32's range
     w = None if sample_weight is None else check_sample_weight("sample_weight", sample_weight, X.shape[0])
     labels = None if class_weight is None else class_rows("y", Y)
-    train, val = _validation(net, (X, Y, w, labels), validation_data, split, dtype, class_weight is not None)
+    train, val, rows = _validation(net, (X, Y, w, labels), validation_data, split, dtype, class_weight is not None)
     (X, Y, w), val = _weigh(train, val, class_weight, n_classes, dtype, split)
     plan = _Plan(
-        X=X, Y=Y, w=w, val=val, epochs=epochs, batch_size=batch_size or X.shape[0], optimizer=optimizer,
+        X=X, Y=Y, w=w, val=val, epochs=epochs, batch_size=batch_size or Y.shape[0], optimizer=optimizer,
         shuffle=shuffle, schedule=schedule, patience=patience, monitor=monitor, callbacks=callbacks, fast=fast,
+        rows=rows,
     )
     lr0 = getattr(optimizer, "lr", None)
     if checkpoint is not None:
@@ -444,7 +454,7 @@ def _fit(net, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data,
             "checkpoint_every": checkpoint_every,
             "optimizer": {k: v for k, v in optimizer.config().items() if k not in ("steps", "state")} | {"lr": lr0},
         }
-        arrays = (plan.X, plan.Y, plan.w, *(val or ()))
+        arrays = (plan.X if rows is None else (plan.X, rows), plan.Y, plan.w, *(val or ()))
         plan.saver = _Saver(checkpoint, checkpoint_every, settings, checkpoints.fingerprint(arrays), rng_start)
         if run is not None:
             if run.fingerprint != plan.saver.fingerprint:
@@ -523,7 +533,10 @@ def _validation(net, rows, validation_data, split, dtype, need_classes):
 
     The validation rows are the given ``validation_data`` or the ``split`` of
     ``rows`` held out (None: no validation). ``w`` and ``labels`` (the class of
-    every row, for class weights) may be None.
+    every row, for class weights) may be None. Returns ``(training rows,
+    validation rows, index)``: with a split, the training ``X`` is the whole
+    ``X``, uncopied, and ``index`` the numbers of its rows that train (the
+    other three parts are copied: they are small); else ``index`` is None.
     """
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
@@ -538,13 +551,13 @@ def _validation(net, rows, validation_data, split, dtype, need_classes):
         if len(validation_data) == 3 and validation_data[2] is not None:
             wv = check_sample_weight("validation_data sample_weight", validation_data[2], Xv.shape[0],
                                      rows="validation_data X")
-        return rows, (Xv, Yv, wv, class_rows("validation_data y", Yv) if need_classes else None)
+        return rows, (Xv, Yv, wv, class_rows("validation_data y", Yv) if need_classes else None), None
     if not split:
-        return rows, None
+        return rows, None, None
     held_out = _held_out(net, rows[0].shape[0], split)
-    return tuple(None if a is None else a[~held_out] for a in rows), tuple(
-        None if a is None else a[held_out] for a in rows
-    )
+    kept = np.flatnonzero(~held_out)
+    train = (rows[0], *(None if a is None else a[kept] for a in rows[1:]))
+    return train, tuple(None if a is None else a[held_out] for a in rows), kept
 
 
 def _held_out(net, n, split):
@@ -614,7 +627,7 @@ def _run(net, plan, lr0, restart=None, resume=None):
     interrupt = None if saver is None else saver.interrupt
     regression = net.is_regression  # records r2 and val_r2 instead of accuracy and val_accuracy
     target_classes = None if regression else classes(Y)  # once per run, not once per epoch
-    n = X.shape[0]
+    n = Y.shape[0]  # the training rows (X has the validation rows too, after a validation_split)
     n_batches = -(-n // plan.batch_size)
     callers_errstate = np.geterr()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -630,7 +643,7 @@ def _run(net, plan, lr0, restart=None, resume=None):
             watch.start_epoch(epoch, history)
             if trainer is None:
                 result = reference_epoch(net, X, Y, plan.batch_size, optimizer, order, plan.w, watch.batch,
-                                         progress, interrupt)
+                                         progress, interrupt, plan.rows)
             else:
                 result = _fast_epoch(net, trainer, plan, order, target_classes, watch, progress, interrupt)
             if isinstance(result, EpochProgress):
@@ -740,7 +753,7 @@ def _fast_epoch(net, trainer, plan, order, target_classes, watch, progress=None,
     ``watch.batches``. Goes on from ``progress`` when given, and returns an
     ``EpochProgress`` when ``interrupt`` stopped it (see ``reference_epoch``).
     """
-    X, Y, n = plan.X, plan.Y, plan.X.shape[0]
+    X, Y, n = plan.X, plan.Y, plan.Y.shape[0]
     start = 0
     if progress is not None:
         start = progress.rows
@@ -748,7 +761,7 @@ def _fast_epoch(net, trainer, plan, order, target_classes, watch, progress=None,
         Yhat[:start] = progress.Yhat
         if logits is not None:
             logits[:start] = progress.logits
-    Yhat, Y_epoch = trainer.epoch(X, Y, order, plan.w, start, interrupt)
+    Yhat, Y_epoch = trainer.epoch(X, Y, order, plan.w, start, interrupt, plan.rows)
     rows = trainer.rows_done
     w = plan.w if plan.w is None or order is None else plan.w[order]
     logits = trainer.logits

@@ -358,3 +358,14 @@ def test_cli_ctrl_c_without_a_checkpoint_says_nothing_was_saved(table):
     err = proc.communicate(timeout=60)[1]
     assert proc.returncode == 130
     assert err == "glassnet: interrupted; nothing was saved (train --checkpoint PATH can go on later)\n"
+
+
+def test_the_fingerprint_of_indexed_rows_is_that_of_the_rows_copied_out():
+    # fit with validation_split fingerprints the training rows through their index, a block at a time
+    from glassnet.checkpoint import fingerprint
+
+    X = np.random.default_rng(3).normal(size=(9000, 3))
+    rows = np.flatnonzero(np.random.default_rng(4).random(9000) < 0.8)
+    assert fingerprint([(X, rows), None]) == fingerprint([X[rows], None])
+    assert fingerprint([(X, rows[:-1])]) != fingerprint([X[rows]])
+    assert fingerprint([(X, rows)]) != fingerprint([X])
