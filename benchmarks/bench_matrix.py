@@ -44,7 +44,9 @@ floor; plain SGD at batch 1024 >= 0.80 of the floor.
 
 **Inference** (``--section predict``). ``predict_proba`` of the MNIST-sized
 network (relu, float32): the latency of one sample (the median over blocks of
-calls) and the throughput at batch 10,000, against PyTorch (the same network
+calls) and the throughput at batch 10,000 (the median of single calls), each
+timing after untimed calls of the same predictor (the one before leaves its
+threads spinning a while), against PyTorch (the same network
 from ``glassnet.io.to_torch``, eval mode, under ``torch.inference_mode``, NumPy
 in and out) and ONNX Runtime running glassnet's own export
 (``glassnet.io.to_onnx``; CPUExecutionProvider, as many intra-op threads as
@@ -325,11 +327,16 @@ def inference_section(quick=False, out=print) -> dict:
     for fn in predictors.values():  # warm-up
         seconds_per_call(fn, one, 50)
         fn(big)
+    # Each timing starts with untimed calls of the same predictor: the peer before it leaves its threads
+    # spinning for a while (ONNX Runtime's pool, OpenBLAS's, PyTorch's), and they would share the cores with
+    # the first calls of the next.
     for _ in range(blocks):
         for name, fn in predictors.items():
+            seconds_per_call(fn, one, calls // 10)
             latency[name].append(seconds_per_call(fn, one, calls))
     for _ in range(repeats):
         for name, fn in predictors.items():
+            fn(big)
             throughput[name].append(len(big) / seconds_per_call(fn, big, 1))
     tmp.cleanup()
     result = {name: (statistics.median(latency[name]), statistics.median(throughput[name])) for name in predictors}
