@@ -37,7 +37,9 @@ each trainer takes about 0.5-2 seconds (several shuffled epochs over at most
 16,384 rows for the 784-input networks, 65,536 for the tabular one). Each
 trainer first runs a few batches untimed (warm-up, JAX's compilation); then the
 trainers take turns, cell by cell, ``--repeats`` times (the order rotating), and
-each cell reports the median. Targets, marked per cell and listed at the end:
+each cell reports the median. Every timed run follows a few untimed batches of
+the same trainer, so that the threads the trainer before it left spinning do
+not share the cores with its start. Targets, marked per cell and listed at the end:
 glassnet >= 1.2x the fastest peer (torch, jax, sklearn) at batch 1 and 32,
 >= 1.0x at 128 and 1024; with momentum and Adam at batch >= 128 >= 0.75 of the
 floor; plain SGD at batch 1024 >= 0.80 of the floor.
@@ -224,8 +226,11 @@ def time_cell(setup, peers, repeats, target_s, min_batches) -> Cell:
         for name in order[r % len(order) :] + order[: r % len(order)]:
             if name in cell.notes:
                 continue
-            start = time.perf_counter()
             try:
+                # untimed batches first: the trainer before this one leaves its threads spinning a while
+                # (OpenBLAS's, PyTorch's, XLA's), and they would share the cores with this run's start
+                trainers[name].warm()
+                start = time.perf_counter()
                 trainers[name].run(epochs)
             except glassnet.TrainingDiverged:
                 cell.notes[name] = "diverged"
