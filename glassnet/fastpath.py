@@ -337,9 +337,10 @@ class FastTrainer:
         rows (of ``Yhat``, or of the logits), are ``c_void_p`` objects whose
         ``value`` the step sets.
         """
-        key = fold if fold is None or fold == "sgd" else (fold[1], _address(fold[2]))
-        if buf.plan is not None and buf.plan[0] is self._at and buf.plan[1] == key:
-            return buf.plan[2]
+        key = (fold, None, None) if fold is None or fold == "sgd" else fold
+        held = buf.plan
+        if held is not None and held[0] is self._at and held[1][:2] == key[:2] and held[1][2] is key[2]:
+            return held[2]
         I, R, P = self.blas.integer, self.blas.real[self.dtype], ctypes.c_void_p  # noqa: E741
         gemm, gemv, ger = self.blas.gemm[self.dtype], self.blas.gemv[self.dtype], self.blas.ger[self.dtype]
         order, no, tr = I(ROW_MAJOR), I(NO_TRANS), I(TRANS)
@@ -350,7 +351,7 @@ class FastTrainer:
         outputs = [*inputs[1:], yhat_at]
         dZ = [P(_address(a)) for a in buf.dZ]
         ones = P(_address(buf.ones))
-        before = None  # a call before the backward pass
+        before = finish = None  # a call before the backward pass, and the arguments of the one after it
         if fold is None or fold == "sgd":
             alpha, beta = (minus, one) if fold == "sgd" else (one, zero)  # W - A_prev.T @ dZ, or dW = A_prev.T @ dZ
             targets = [(self._at[l][0], self._at[l][1]) for l in range(len(self.layers))] if fold else None
@@ -358,6 +359,8 @@ class FastTrainer:
             # the gradients' places in the velocity vector: where they are in the gradient vector
             shift = _address(fold[2]) - _address(self.grad_vector)
             alpha, beta = one, R(fold[1])
+            # p -= lr * v: AXPY's (n, alpha, x, incx, y, incy) but for alpha, which the step gives
+            finish = (I(fold[2].size), P(_address(fold[2])), I(1), P(_address(self.vector)), I(1))
             if B == 1:  # GER has no beta: scale all of v first, then add
                 before = (self.blas.scal[self.dtype], (I(fold[2].size), beta, P(_address(fold[2])), I(1)))
                 beta = one
@@ -390,7 +393,7 @@ class FastTrainer:
                                  dW, n_out))
             bias = (gemv, (order, tr, I(B), n_out, alpha, dZ[l], n_out, ones, I(1), beta, db, I(1)))
             steps.append((layer, forward, down, update, bias if layer.bias else None))
-        plan = (x_at, yhat_at, before, steps)
+        plan = (x_at, yhat_at, before, steps, finish)
         buf.plan = (self._at, key, plan)
         return plan
 
@@ -415,7 +418,7 @@ class FastTrainer:
         The output layer's product is written at address ``Z_at``: into ``Z`` when given, else into ``Yhat``.
         """
         fold, lr = self._fold()
-        x_at, yhat_at, before, steps = self._plan(buf, fold)
+        x_at, yhat_at, before, steps, finish = self._plan(buf, fold)
         x_at.value, yhat_at.value = X_at, Z_at
         outputs = [*buf.A, Yhat]
         pre_activations = [*buf.A, Yhat if Z is None else Z]
@@ -443,5 +446,5 @@ class FastTrainer:
         if fold is None:
             self.optimizer.step(self.params, self.grads)
         elif fold != "sgd":  # momentum: every parameter at once, p -= lr * v
-            v, p = fold[2], self.vector
-            self.blas.axpy[self.dtype](p.size, -lr, _address(v), 1, _address(p), 1)
+            n, v, inc, p, _ = finish
+            self.blas.axpy[self.dtype](n, self.blas.real[self.dtype](-lr), v, inc, p, inc)

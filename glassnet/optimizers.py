@@ -27,14 +27,16 @@ scalar's precision that the fused buffers round away, as Adam always has).
 
 Adam has a third form, ``_update_blas``, which ``step`` takes where NumPy's
 own BLAS can be called (``glassnet.blas``; ``GLASSNET_BLAS=numpy`` turns it
-off): 7 passes instead of 13, with BLAS's AXPBY updating each moment in one
-pass and its AXPY (spread over OpenBLAS's threads) moving the parameters.
+off) and the parameters number ``BLAS_FORM_SIZE`` or more: 7 passes instead
+of 13, with BLAS's AXPBY updating each moment in one pass and its AXPY
+(spread over OpenBLAS's threads) moving the parameters.
 It folds the bias corrections into two scalars, so it equals the readable
 rule to rounding (the tests: rtol 1e-12 in float64), not bit for bit.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import inspect
 import math
@@ -148,6 +150,12 @@ def _fusable(cls) -> bool:
     return False
 
 
+# The BLAS form of a rule saves passes but each of its calls costs more than a NumPy call on a short vector:
+# below this many parameters (a network of a few thousand, where the passes take about as long as the calls)
+# the fused NumPy form is as fast.
+BLAS_FORM_SIZE = 8192
+
+
 @functools.cache
 def _blas_rule(cls) -> bool:
     """Whether ``cls._update_blas`` exists and is the BLAS form of its ``_update``: the same class wrote both."""
@@ -201,6 +209,7 @@ class _Flat:
         self.g = self.g_views = None  # the vector gradients are copied into, made on first need
         self.work = np.empty(size, dtype)
         self.g_decayed = None  # the gradient plus weight decay, made on first need
+        self.addresses = {}  # id(vector) -> (vector, its address as a ctypes pointer), for the BLAS form
 
     def holds(self, params, grads, state) -> bool:
         """Whether this layout fits ``params`` and ``grads`` (which ``step`` has not checked) and ``state``."""
@@ -241,6 +250,20 @@ class _Flat:
             np.copyto(out[part], g[part])
         return out
 
+    def address(self, vector):
+        """``vector``'s address as a ready ``ctypes`` pointer (looking one up costs a few microseconds).
+
+        Kept by identity; the cache holds the vector, so its ``id`` is not
+        reused while the entry lives. The vectors are this layout's own and
+        the gradient vectors it is given, a handful.
+        """
+        found = self.addresses.get(id(vector))
+        if found is None or found[0] is not vector:
+            if len(self.addresses) > 16:
+                self.addresses.clear()
+            found = self.addresses[id(vector)] = (vector, ctypes.c_void_p(_address(vector)))
+        return found[1]
+
     def update(self, optimizer, params, grads):
         """One step of ``optimizer``'s fused rule on all of ``params``."""
         g = self.gradients(grads)
@@ -249,9 +272,9 @@ class _Flat:
                 np.copyto(view, p)
         if optimizer.weight_decay and self.decayed:
             g = self.with_decay(g, optimizer.weight_decay)
-        library = blas.load() if _blas_rule(type(optimizer)) else None
+        library = blas.load() if self.p.size >= BLAS_FORM_SIZE and _blas_rule(type(optimizer)) else None
         if library is not None and self.p.dtype in library.axpby:
-            optimizer._update_blas(self.p, g, self.state, self.work, library)
+            optimizer._update_blas(self.p, g, self.state, self.work, library, self.address)
         else:
             optimizer._update_all(self.p, g, self.state, self.work)
         if self.views is not None:
@@ -266,9 +289,10 @@ class Optimizer(Configurable):
     number ``i`` given its (already decayed) gradient ``g``, and may implement
     ``_update_all(p, g, state, work)``, the same rule on flat vectors (see the
     module's docstring); without it ``step`` goes one parameter at a time. A
-    rule may also have ``_update_blas(p, g, state, work, blas)``, the fused
+    rule may also have ``_update_blas(p, g, state, work, blas, at)``, the fused
     rule with some of its passes done by BLAS routines (``glassnet.blas``),
-    which ``step`` prefers where NumPy's BLAS can be called.
+    which ``step`` prefers where NumPy's BLAS can be called (``at(vector)`` gives a
+    vector's address, ready for a BLAS call).
     """
 
     kind = "optimizer"
@@ -607,21 +631,22 @@ class Adam(Optimizer):
         work *= self.lr / (1 - self.beta1**t)
         p -= work
 
-    def _update_blas(self, p, g, state, work, blas):
+    def _update_blas(self, p, g, state, work, blas, at):
         # The same rule in 7 passes instead of 13, equal to _update's up to rounding: BLAS's AXPBY updates m and
         # s in one pass each, the bias corrections become two scalars (lr * m_hat / (sqrt(s_hat) + eps) =
         # lr * c2 / c1 * m / (sqrt(s) + eps * c2) with c1 = 1 - beta1**t, c2 = sqrt(1 - beta2**t)), and one
         # AXPY, which OpenBLAS spreads over its threads, moves the parameters.
+        # (at(vector): its address, ready for a BLAS call)
         m, s, t, n = state["m"], state["s"], self.steps, p.size
         axpby, axpy = blas.axpby[p.dtype], blas.axpy[p.dtype]
-        axpby(n, 1 - self.beta1, _address(g), 1, self.beta1, _address(m), 1)
+        axpby(n, 1 - self.beta1, at(g), 1, self.beta1, at(m), 1)
         np.multiply(g, g, out=work)
-        axpby(n, 1 - self.beta2, _address(work), 1, self.beta2, _address(s), 1)
+        axpby(n, 1 - self.beta2, at(work), 1, self.beta2, at(s), 1)
         c2 = math.sqrt(1 - self.beta2**t)  # a Python float: a NumPy float64 would make float32 passes float64
         np.sqrt(s, out=work)
         work += self.eps * c2
         np.divide(m, work, out=work)
-        axpy(n, -self.lr * c2 / (1 - self.beta1**t), _address(work), 1, _address(p), 1)
+        axpy(n, -self.lr * c2 / (1 - self.beta1**t), at(work), 1, at(p), 1)
 
 
 OPTIMIZERS = Registry("optimizer", Optimizer)

@@ -6,7 +6,7 @@ import pytest
 from glassnet import Dense, Network
 from glassnet import blas as blas_module
 from glassnet.fastpath import FastTrainer
-from glassnet.optimizers import SGD, Adam, flat_vector, get_optimizer, lay_flat
+from glassnet.optimizers import BLAS_FORM_SIZE, SGD, Adam, flat_vector, get_optimizer, lay_flat
 
 OPTIMIZERS = {
     "sgd": lambda: SGD(0.05),
@@ -29,15 +29,15 @@ def assert_same(actual, expected, what, exact=True):
             np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-15, err_msg=what)
 
 
-def separate(seed=0):
+def separate(seed=0, shapes=SHAPES):
     rng = np.random.default_rng(seed)
-    return [rng.normal(size=shape) for shape in SHAPES]
+    return [rng.normal(size=shape) for shape in shapes]
 
 
-def gradient_stream(steps, seed=1):
+def gradient_stream(steps, seed=1, shapes=SHAPES):
     rng = np.random.default_rng(seed)
     # some exact zeros too, as dead ReLUs give
-    return [[rng.normal(size=shape) * (rng.random(shape) > 0.1) for shape in SHAPES] for _ in range(steps)]
+    return [[rng.normal(size=shape) * (rng.random(shape) > 0.1) for shape in shapes] for _ in range(steps)]
 
 
 class Readable:
@@ -61,24 +61,31 @@ def readable(optimizer):
 
 
 # ---------------------------------------------------------------- the optimizer alone
-def blas_form(name):
-    """Whether ``step`` of this optimizer takes its BLAS form here (Adam where NumPy's BLAS has AXPBY)."""
+def blas_form(name, size):
+    """Whether ``step`` of this optimizer takes its BLAS form here for ``size`` parameters (Adam where NumPy's
+    BLAS has AXPBY, from BLAS_FORM_SIZE parameters)."""
     blas = blas_module.load()
-    return name.startswith("adam") and blas is not None and np.dtype(np.float64) in blas.axpby
+    usable = blas is not None and np.dtype(np.float64) in blas.axpby and size >= BLAS_FORM_SIZE
+    return name.startswith("adam") and usable
 
 
+LARGE = [(100, 90), (90,), (90, 3), (3,)]  # 9,363 parameters: past BLAS_FORM_SIZE
+
+
+@pytest.mark.parametrize("shapes", [SHAPES, LARGE], ids=["small", "large"])
 @pytest.mark.parametrize("blas", ["auto", "numpy"])  # GLASSNET_BLAS=numpy: the fused NumPy form, bit for bit
 @pytest.mark.parametrize("layout", ["separate arrays", "parameters laid flat", "parameters and gradients laid flat"])
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
-def test_fused_step_equals_the_readable_step_over_many_steps(name, layout, blas, monkeypatch):
+def test_fused_step_equals_the_readable_step_over_many_steps(name, layout, blas, shapes, monkeypatch):
     monkeypatch.setenv("GLASSNET_BLAS", blas)
-    exact = not blas_form(name)  # Adam's BLAS form folds its bias corrections into scalars: equal to rounding
+    # Adam's BLAS form folds its bias corrections into scalars: equal to rounding
+    exact = not blas_form(name, sum(int(np.prod(s)) for s in shapes))
     fused, slow = OPTIMIZERS[name](), OPTIMIZERS[name]()
-    params = separate()
+    params = separate(shapes=shapes)
     expected = [p.copy() for p in params]
     if layout != "separate arrays":
         params = lay_flat(params)[1]
-    for grads in gradient_stream(300):
+    for grads in gradient_stream(300, shapes=shapes):
         if layout == "parameters and gradients laid flat":
             grads = lay_flat(grads)[1]
         fused.step(params, grads)
@@ -266,15 +273,18 @@ def test_adam_takes_its_blas_form_where_numpy_s_blas_can_be_called(blas, monkeyp
     form = Adam._update_blas
     monkeypatch.setattr(Adam, "_update_blas", lambda self, *args: calls.append(1) or form(self, *args))
     adam, twin = Adam(0.01), Adam(0.01)
-    params, expected = lay_flat(separate())[1], lay_flat(separate())[1]
-    for grads in gradient_stream(5):
+    params, expected = lay_flat(separate(shapes=LARGE))[1], lay_flat(separate(shapes=LARGE))[1]
+    for grads in gradient_stream(5, shapes=LARGE):
         adam.step(params, grads)
         twin.reference_step(expected, grads)
-    assert len(calls) == (5 if blas_form("adam") else 0)
+    taken = 5 if blas_form("adam", BLAS_FORM_SIZE) else 0
+    assert len(calls) == taken
     assert_same(params, expected, "adam", exact=not calls)
+    small = Adam(0.01)  # a few parameters: the NumPy form, whose calls cost less
+    small.step(separate(), gradient_stream(1)[0])
     counting = Counting(0.01)  # a subclass with its own fused form gets that form, not Adam's BLAS one
-    counting.step(separate(), gradient_stream(1)[0])
-    assert counting.calls == {"fused": 1, "readable": 0} and len(calls) == (5 if blas_form("adam") else 0)
+    counting.step(separate(shapes=LARGE), gradient_stream(1, shapes=LARGE)[0])
+    assert counting.calls == {"fused": 1, "readable": 0} and len(calls) == taken
 
 
 def test_one_fused_update_per_step_and_a_subclass_rule_is_never_replaced():
@@ -308,7 +318,7 @@ def test_both_loops_train_the_weights_the_readable_rule_trains(name, fast):
     assert fused.steps == slow.steps == 12 * 5
     # the fast loop folds plain SGD into its products (lr scales dZ before the backward pass) and heavy-ball
     # momentum too where NumPy's BLAS can be called (v = momentum * v + g inside the GEMM): to rounding
-    exact = not (name in ("sgd", "momentum") and fast) and not blas_form(name)
+    exact = not (name in ("sgd", "momentum") and fast)
     assert_same(net.parameters(), reference.parameters(), f"{name} {'fast' if fast else 'readable'}", exact)
 
 
