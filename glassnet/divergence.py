@@ -154,7 +154,11 @@ class Divergence:
             optimizer.reset()
         lr = getattr(optimizer, "lr", None)
         lr = lr if isinstance(lr, numbers.Real) and lr > 0 else None
-        cause = self._cause(lr, self.plan.X if X is None else X, "inputs" if X is None else "validation inputs")
+        if X is None:  # the training inputs: after a validation_split, only the rows of X that train
+            largest, inputs = _largest(self.plan.X, getattr(self.plan, "rows", None)), "inputs"
+        else:
+            largest, inputs = _largest(X), "validation inputs"
+        cause = self._cause(lr, largest, inputs)
         raise TrainingDiverged(f"training diverged at epoch {self.epoch}, batch {batch}: {what}; {cause}",
                                self.epoch, batch, loss, lr, self.history)
 
@@ -165,7 +169,7 @@ class Divergence:
             return f"the loss became {_number(loss)}" + start
         return f"the loss reached {loss:.4g}, over {self.EXPLODES:,.0f} times its starting scale{start}"
 
-    def _cause(self, lr, X, inputs):
+    def _cause(self, lr, largest, inputs):
         optimizer = self.plan.optimizer
         if lr is None:
             step = "the optimizer's steps are probably too large"
@@ -173,7 +177,6 @@ class Divergence:
             usual = 0.001 if getattr(optimizer, "name", None) == "adam" else 0.1
             try_lr = min(10.0 ** (math.floor(math.log10(lr)) - 1), usual)
             step = f"the learning rate {lr:g} is probably too large: try {try_lr:g} or lower"
-        largest = float(np.abs(X).max()) if X.size else 0.0
         if largest > 1e3:
             step += (f"; the {inputs} are not scaled (the largest |X| is {largest:.3g}): scale them, "
                      "e.g. with glassnet.preprocessing.Standardize")
@@ -182,6 +185,18 @@ class Divergence:
     def _first_bad(self) -> int:
         """The index of the first parameter with a NaN or an infinity (the flat check found one)."""
         return next(i for i, p in enumerate(self.params) if not np.isfinite(p).all())
+
+
+def _largest(X, rows=None, block=65_536) -> float:
+    """The largest ``|x|`` of ``X`` (of its ``rows`` when given, read a block at a time: no copy of them)."""
+    if rows is None:
+        return float(np.abs(X).max()) if X.size else 0.0
+    largest = 0.0
+    for start in range(0, len(rows), block):
+        part = X[rows[start : start + block]]
+        if part.size:
+            largest = max(largest, float(np.abs(part).max()))
+    return largest
 
 
 def _number(x) -> str:

@@ -415,8 +415,9 @@ def _fit(net, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data,
         if wanted and not hasattr(optimizer, attr):
             raise TypeError(f"{what} needs an optimizer with a {attr!r} attribute, got {describe(optimizer)}")
     shuffle, fast, callbacks = flag("shuffle", shuffle), flag("fast", fast), _callables(callbacks)
-    if fast:
-        fastpath.native_blas()  # a bad GLASSNET_BLAS is refused here, before the parameters are cast or trained
+    # A bad GLASSNET_BLAS is refused here, before the parameters are cast or trained; both loops may call BLAS
+    # (the fast loop's products, Adam's update of a large network in either loop).
+    fastpath.native_blas()
     if checkpoint is not None:
         checkpoint = files.check_output(files.output_name(checkpoint, "checkpoint"), checkpoint)
         checkpoint_every = positive_number("checkpoint_every", checkpoint_every, integer=True)
@@ -743,7 +744,13 @@ class _Saver:
 
 
 def _shapes(arrays) -> str:
-    return ", ".join(f"{a.dtype.name} {a.shape}" for a in arrays if a is not None)
+    """``"float64 (15, 3), ..."``: the dtype and shape of each array; an ``(X, rows)`` pair is the rows of X."""
+    def shape(a):
+        if isinstance(a, tuple):  # the training rows of X, after a validation_split
+            X, rows = a
+            return f"{X.dtype.name} {(len(rows), *X.shape[1:])}"
+        return f"{a.dtype.name} {a.shape}"
+    return ", ".join(shape(a) for a in arrays if a is not None)
 
 
 def _fast_epoch(net, trainer, plan, order, target_classes, watch, progress=None, interrupt=None):

@@ -148,6 +148,17 @@ def test_a_checkpoint_is_a_model_file_holding_the_weights_of_its_epoch(tmp_path)
     assert glassnet.io.inspect(path)["training"]["epochs"] == 4
 
 
+def test_resume_after_a_validation_split_refuses_other_data_with_the_training_rows_shapes(tmp_path):
+    X, y = data()
+    path = tmp_path / "run.safetensors"
+    network().fit(X, y, epochs=2, batch_size=16, checkpoint=path, validation_split=0.25)
+    n_val = round(len(y) * 0.25)
+    with pytest.raises(CheckpointError, match="the data differ from those the checkpoint's run trained on") as exc:
+        glassnet.resume(path, X + 1, y)
+    shapes = f"float32 ({len(y) - n_val}, {X.shape[1]}), float32 ({len(y) - n_val}, 2), float32 ({n_val}, {X.shape[1]})"
+    assert shapes in str(exc.value) and len(str(exc.value).splitlines()) == 1
+
+
 def test_checkpoint_every_writes_only_every_n_epochs(tmp_path, monkeypatch):
     written = []
     real = checkpoints.write

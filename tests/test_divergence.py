@@ -6,6 +6,7 @@ gave a finite number. Every test here checks numbers that the code computes agai
 computation (a replay through the public API, or the formula by hand); none is hard-coded.
 """
 
+import copy
 import math
 import re
 import warnings
@@ -226,6 +227,32 @@ def test_unscaled_inputs_are_named_with_their_largest_value():
     assert isinstance(exc, TrainingDiverged)
     assert f"the inputs are not scaled (the largest |X| is {np.abs(X.astype(np.float32)).max():.3g})" in str(exc)
     assert "Standardize" in str(exc)
+
+
+def network():
+    return Network([Dense(4, 8, "tanh"), Dense(8, 3, "softmax")], seed=0)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_after_a_validation_split_the_scale_is_that_of_the_training_rows(fast):
+    # the split reads the training rows through an index into the whole X: the held-out rows, however
+    # large, are not the training inputs whose scale the message judges
+    X, y = iris()
+    held = np.zeros(len(y), bool)  # the rows the split holds out: its draw from the network's generator
+    held[copy.deepcopy(network().rng).permutation(len(y))[: round(len(y) * 0.2)]] = True
+    X[held] *= 1e5
+    results = []
+    for split in (True, False):
+        net = network()
+        if split:
+            exc, _ = fit_recording(net, X, y, epochs=5, batch_size=16, lr=1e6, validation_split=0.2, fast=fast)
+        else:  # the same rows, given as validation_data (the same draw from the network's generator)
+            net.rng.permutation(len(y))
+            exc, _ = fit_recording(net, X[~held], y[~held], epochs=5, batch_size=16, lr=1e6,
+                                   validation_data=(X[held], y[held]), fast=fast)
+        assert isinstance(exc, TrainingDiverged)
+        results.append(str(exc))
+    assert results[0] == results[1] and "not scaled" not in results[0]
 
 
 class PoisonDeadUnit:

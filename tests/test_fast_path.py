@@ -230,12 +230,15 @@ def test_blas_is_off_when_asked_for_numpy_alone(monkeypatch):
     assert blas.load() is NUMPY_BLAS
 
 
-def test_an_unknown_glassnet_blas_value_is_refused_before_training(monkeypatch):
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_unknown_glassnet_blas_value_is_refused_before_training(monkeypatch, fast):
+    # the readable loop too: Adam's update of a large network calls BLAS there as well
     monkeypatch.setenv("GLASSNET_BLAS", "mkl")
     net = Network([Dense(4, 3, "softmax")], seed=0)
     before = [p.copy() for p in net.parameters()]
     with pytest.raises(ValueError, match=r"GLASSNET_BLAS must be 'auto' or 'numpy', got 'mkl'"):
-        net.fit(X, LABELS, epochs=1)
+        net.fit(X, LABELS, epochs=1, fast=fast)
+    assert net.dtype == np.float64  # not even cast to the training dtype
     for p, q in zip(net.parameters(), before):  # nothing trained, nothing lost
         np.testing.assert_array_equal(p, q)
 
