@@ -7,6 +7,7 @@ stderr and exits with 2; any other failure prints one line and exits with 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io as io_module
 import json
@@ -257,22 +258,34 @@ def cmd_train(args):
         raise UsageError(f"--val-split {args.val_split} of {n_train} training rows leaves no validation rows; "
                          "give a larger share, or --val-split 0 --early-stopping 0")
 
-    for line in lines:
-        print(line)
-    for line in warnings:
-        _tell("warning", line)
     hidden = [layer.config()["activation"] for layer in net.layers[:-1]]
     acts = list(dict.fromkeys(hidden)) + [net.layers[-1].config()["activation"]]  # as they occur
-    print(f"network: {'-'.join(map(str, sizes))} ({', '.join(acts)}), {net.n_parameters():,} parameters; "
-          f"{optimizer!r}, batch size {args.batch_size}, scaling: {_scaling_name(net.preprocessing)}"
-          + ("; balanced class weights" if args.class_weight else ""))
-    callback, bar = progress_bar(args.epochs, args.quiet, done if resume else 0)
-    with bar:
+    lines.append(f"network: {'-'.join(map(str, sizes))} ({', '.join(acts)}), {net.n_parameters():,} parameters; "
+                 f"{optimizer!r}, batch size {args.batch_size}, scaling: {_scaling_name(net.preprocessing)}"
+                 + ("; balanced class weights" if args.class_weight else ""))
+
+    def start():
+        """The header and the progress bar; on --resume only once the data have passed the checkpoint's check."""
+        for line in lines[:-1]:
+            print(line)
+        for line in warnings:
+            _tell("warning", line)
+        print(lines[-1])
+        started.append(progress_bar(args.epochs, args.quiet, done if resume else 0))
+
+    started = []  # (callback, bar) once started
+    if not resume:
+        start()
+    with contextlib.ExitStack() as stack:
         if resume:
-            net = glassnet.resume(resume, X_train, targets, callbacks=[callback], epochs=args.epochs,
-                                  checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every)
+            net = glassnet.resume(resume, X_train, targets, callbacks=[lambda e, h: started[0][0](e, h)],
+                                  epochs=args.epochs, checkpoint=args.checkpoint,
+                                  checkpoint_every=args.checkpoint_every,
+                                  on_start=lambda: (start(), stack.enter_context(started[0][1])))
             history = net.history
         else:
+            callback, bar = started[0]
+            stack.enter_context(bar)
             history = net.fit(
                 X_train, targets, epochs=args.epochs, batch_size=args.batch_size, optimizer=optimizer,
                 validation_split=args.val_split, early_stopping=args.early_stopping or None, callbacks=[callback],

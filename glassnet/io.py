@@ -66,7 +66,7 @@ def load(path) -> Network:
 
 
 def resume(path, X, y, *, validation_data=None, sample_weight=None, callbacks=(), epochs=None, checkpoint=None,
-           checkpoint_every=None) -> Network:
+           checkpoint_every=None, on_start=None) -> Network:
     """Go on with the training run saved in the checkpoint ``path`` (written by ``fit(..., checkpoint=path)``).
 
     The network, the optimizer and its state, the schedule, early stopping,
@@ -81,6 +81,9 @@ def resume(path, X, y, *, validation_data=None, sample_weight=None, callbacks=()
     file, every ``checkpoint_every`` epochs (by default as before).
     ``epochs`` extends a run that ended by reaching its epochs; a run that
     ended otherwise (early stopping, a callback) is returned as it ended.
+    ``on_start``, if given, is called with no arguments once the data have
+    passed these checks, just before training goes on: a place to announce
+    the run that an error about the data never follows.
 
     Returns
     -------
@@ -97,7 +100,7 @@ def resume(path, X, y, *, validation_data=None, sample_weight=None, callbacks=()
     run = checkpoint_run(path, document, tensors, net)
     return training.resume(net, run, path, X, y, validation_data=validation_data, sample_weight=sample_weight,
                            callbacks=callbacks, epochs=epochs, checkpoint=checkpoint,
-                           checkpoint_every=checkpoint_every)
+                           checkpoint_every=checkpoint_every, on_start=on_start)
 
 
 def inspect(path) -> dict:

@@ -360,12 +360,14 @@ def fit(
 
 
 def resume(net, run, path, X, y, *, validation_data=None, sample_weight=None, callbacks=(), epochs=None,
-           checkpoint=None, checkpoint_every=None):
+           checkpoint=None, checkpoint_every=None, on_start=None):
     """Go on with the training ``run`` (a ``glassnet.checkpoint.Run``) of ``net``, both read from checkpoint ``path``.
 
     ``glassnet.resume(path, X, y, ...)`` (``glassnet.io.resume``) reads them and says what the arguments
     mean; this builds ``fit``'s arguments from the run's settings, checks the data and trains. Returns ``net``.
     """
+    if on_start is not None and not callable(on_start):
+        raise TypeError(f"on_start must be a callable or None, got {describe(on_start)}")
     settings = run.settings
     for name, given in (("validation_data", validation_data), ("sample_weight", sample_weight)):
         if settings[name] != (given is not None):
@@ -385,15 +387,18 @@ def resume(net, run, path, X, y, *, validation_data=None, sample_weight=None, ca
         validation_data, callbacks, settings["validation_split"], settings["early_stopping"], settings["monitor"],
         settings["restarts"], settings["schedule"], settings["dtype"], settings["fast"], sample_weight, class_weight,
         settings["feature_names"], path if checkpoint is None else checkpoint,
-        settings["checkpoint_every"] if checkpoint_every is None else checkpoint_every, run,
+        settings["checkpoint_every"] if checkpoint_every is None else checkpoint_every, run, on_start,
     )
     return net
 
 
 def _fit(net, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data, callbacks, validation_split,
          early_stopping, monitor, restarts, schedule, dtype, fast, sample_weight, class_weight, feature_names,
-         checkpoint, checkpoint_every, run=None) -> History:
-    """``fit``, and ``resume`` when ``run`` (a ``glassnet.checkpoint.Run``) is given."""
+         checkpoint, checkpoint_every, run=None, on_start=None) -> History:
+    """``fit``, and ``resume`` when ``run`` (a ``glassnet.checkpoint.Run``) is given.
+
+    ``on_start``: None, or called with no arguments once everything is checked, just before training starts.
+    """
     dtype = _float_dtype(dtype)
     epochs = _epochs(epochs)
     if batch_size is not None:
@@ -464,6 +469,8 @@ def _fit(net, X, y, epochs, batch_size, optimizer, lr, shuffle, validation_data,
                     "the same X, y (and validation_data, sample_weight) as the run had")
             plan.saver.rng_start = run.rng_start
             checkpoints.set_rng_state(net.rng, run.rng)
+    if on_start is not None:
+        on_start()
     try:
         with contextlib.ExitStack() as stack:
             if plan.saver is not None:

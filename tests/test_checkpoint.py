@@ -159,6 +159,21 @@ def test_resume_after_a_validation_split_refuses_other_data_with_the_training_ro
     assert shapes in str(exc.value) and len(str(exc.value).splitlines()) == 1
 
 
+def test_resume_calls_on_start_once_the_data_have_passed_the_check(tmp_path):
+    X, y = data()
+    path = tmp_path / "run.safetensors"
+    network().fit(X, y, epochs=2, batch_size=16, checkpoint=path)
+    events = []
+    with pytest.raises(CheckpointError, match="the data differ"):
+        glassnet.resume(path, X * 2, y, on_start=lambda: events.append("start"))
+    assert events == []  # not for data the run did not have
+    glassnet.resume(path, X, y, epochs=4, on_start=lambda: events.append("start"),
+                    callbacks=[lambda epoch, history: events.append(epoch)])
+    assert events == ["start", 3, 4]
+    with pytest.raises(TypeError, match=r"on_start must be a callable or None, got .print. \(str\)"):
+        glassnet.resume(path, X, y, epochs=5, on_start="print")
+
+
 def test_checkpoint_every_writes_only_every_n_epochs(tmp_path, monkeypatch):
     written = []
     real = checkpoints.write
@@ -355,6 +370,14 @@ def test_cli_resume_extends_a_finished_run_and_refuses_changed_settings(table):
     assert missing.stderr == "glassnet: error: --resume missing.safetensors: no such checkpoint file\n"
     model = run("train", "--resume", "a.safetensors")
     assert model.returncode == 2 and "is a model file, not a checkpoint" in model.stderr
+    original = (tmp_path / "t.csv").read_text()
+    lines = original.splitlines(keepends=True)
+    (tmp_path / "t.csv").write_text("".join(lines[:-1]))  # the data changed: one row fewer
+    other_data = run("train", "--resume", "ck.safetensors", "--epochs", "5")
+    (tmp_path / "t.csv").write_text(original)
+    assert other_data.returncode == 2 and other_data.stdout == ""  # the error before any output
+    assert other_data.stderr.startswith("glassnet: error: the data differ from those the checkpoint's run trained on")
+    assert other_data.stderr.count("\n") == 1
     extended = run("train", "--resume", "ck.safetensors", "--epochs", "5", "--out", "b.safetensors")
     assert extended.returncode == 0, extended.stderr
     assert run(*TRAIN, "--epochs", "5", "--out", "c.safetensors").returncode == 0
