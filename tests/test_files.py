@@ -347,7 +347,16 @@ def signalling_fsync(monkeypatch, signum, seen):
     monkeypatch.setattr(os, "fsync", fsync)
 
 
-def test_sigint_during_a_write_removes_the_temporary_file_and_raises_keyboard_interrupt(tmp_path, monkeypatch):
+@pytest.fixture
+def usual_sigint():
+    """Ctrl-C as a fresh interactive Python has it (a run under nohup or in the background starts with it ignored)."""
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, outer)
+
+
+def test_sigint_during_a_write_removes_the_temporary_file_and_raises_keyboard_interrupt(tmp_path, monkeypatch,
+                                                                                         usual_sigint):
     target = tmp_path / "model.safetensors"
     target.write_bytes(b"old")
     before, seen = signal.getsignal(signal.SIGINT), []
@@ -357,6 +366,19 @@ def test_sigint_during_a_write_removes_the_temporary_file_and_raises_keyboard_in
     assert seen[0] is not before  # a handler of the write's own, only while it lasted
     assert signal.getsignal(signal.SIGINT) is before
     assert os.listdir(tmp_path) == ["model.safetensors"] and target.read_bytes() == b"old"
+
+
+def test_an_ignored_sigint_stays_ignored_during_a_write(tmp_path, monkeypatch):
+    # a process started under nohup ignores Ctrl-C; a write must not turn it into a KeyboardInterrupt
+    target = tmp_path / "model.safetensors"
+    outer, seen = signal.signal(signal.SIGINT, signal.SIG_IGN), []
+    try:
+        signalling_fsync(monkeypatch, signal.SIGINT, seen)
+        write_atomically(target, b"new")
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, outer)
+    assert target.read_bytes() == b"new" and os.listdir(tmp_path) == ["model.safetensors"]
 
 
 def test_sigterm_during_a_write_goes_to_the_handler_from_before_after_the_cleanup(tmp_path, monkeypatch):
