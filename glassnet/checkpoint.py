@@ -48,6 +48,7 @@ import numpy as np
 from glassnet import modelfile
 from glassnet.checks import path_text
 from glassnet.history import History
+from glassnet.memory import row_blocks
 
 VERSION = 1
 KEY = modelfile.CHECKPOINT_KEY
@@ -152,8 +153,8 @@ def fingerprint(arrays) -> str:
         if isinstance(a, tuple):
             X, rows = a
             digest.update(f"\0{X.dtype.str}{(len(rows), *X.shape[1:])}".encode())
-            for start in range(0, len(rows), 4096):
-                digest.update(np.ascontiguousarray(X[rows[start : start + 4096]]).data)
+            for part in row_blocks(X, rows):
+                digest.update(np.ascontiguousarray(part).data)
             continue
         a = np.ascontiguousarray(a)
         digest.update(f"\0{a.dtype.str}{a.shape}".encode())

@@ -260,32 +260,30 @@ def cmd_train(args):
 
     hidden = [layer.config()["activation"] for layer in net.layers[:-1]]
     acts = list(dict.fromkeys(hidden)) + [net.layers[-1].config()["activation"]]  # as they occur
-    lines.append(f"network: {'-'.join(map(str, sizes))} ({', '.join(acts)}), {net.n_parameters():,} parameters; "
-                 f"{optimizer!r}, batch size {args.batch_size}, scaling: {_scaling_name(net.preprocessing)}"
-                 + ("; balanced class weights" if args.class_weight else ""))
+    network_line = (f"network: {'-'.join(map(str, sizes))} ({', '.join(acts)}), {net.n_parameters():,} parameters; "
+                    f"{optimizer!r}, batch size {args.batch_size}, scaling: {_scaling_name(net.preprocessing)}"
+                    + ("; balanced class weights" if args.class_weight else ""))
+    callback = None  # the progress bar's, once it is shown
 
     def start():
-        """The header and the progress bar; on --resume only once the data have passed the checkpoint's check."""
-        for line in lines[:-1]:
+        """The header, then the progress bar: on --resume only once the data have passed the checkpoint's check."""
+        nonlocal callback
+        for line in lines:
             print(line)
         for line in warnings:
             _tell("warning", line)
-        print(lines[-1])
-        started.append(progress_bar(args.epochs, args.quiet, done if resume else 0))
+        print(network_line)
+        callback, bar = progress_bar(args.epochs, args.quiet, done if resume else 0)
+        stack.enter_context(bar)
 
-    started = []  # (callback, bar) once started
-    if not resume:
-        start()
     with contextlib.ExitStack() as stack:
         if resume:
-            net = glassnet.resume(resume, X_train, targets, callbacks=[lambda e, h: started[0][0](e, h)],
+            net = glassnet.resume(resume, X_train, targets, callbacks=[lambda e, h: callback(e, h)],
                                   epochs=args.epochs, checkpoint=args.checkpoint,
-                                  checkpoint_every=args.checkpoint_every,
-                                  on_start=lambda: (start(), stack.enter_context(started[0][1])))
+                                  checkpoint_every=args.checkpoint_every, on_start=start)
             history = net.history
         else:
-            callback, bar = started[0]
-            stack.enter_context(bar)
+            start()
             history = net.fit(
                 X_train, targets, epochs=args.epochs, batch_size=args.batch_size, optimizer=optimizer,
                 validation_split=args.val_split, early_stopping=args.early_stopping or None, callbacks=[callback],

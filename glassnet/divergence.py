@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from glassnet.checks import all_finite
+from glassnet.memory import row_blocks
 
 
 class TrainingDiverged(ValueError):
@@ -155,7 +156,7 @@ class Divergence:
         lr = getattr(optimizer, "lr", None)
         lr = lr if isinstance(lr, numbers.Real) and lr > 0 else None
         if X is None:  # the training inputs: after a validation_split, only the rows of X that train
-            largest, inputs = _largest(self.plan.X, getattr(self.plan, "rows", None)), "inputs"
+            largest, inputs = _largest(self.plan.X, self.plan.rows), "inputs"
         else:
             largest, inputs = _largest(X), "validation inputs"
         cause = self._cause(lr, largest, inputs)
@@ -187,16 +188,10 @@ class Divergence:
         return next(i for i, p in enumerate(self.params) if not np.isfinite(p).all())
 
 
-def _largest(X, rows=None, block=65_536) -> float:
+def _largest(X, rows=None) -> float:
     """The largest ``|x|`` of ``X`` (of its ``rows`` when given, read a block at a time: no copy of them)."""
-    if rows is None:
-        return float(np.abs(X).max()) if X.size else 0.0
-    largest = 0.0
-    for start in range(0, len(rows), block):
-        part = X[rows[start : start + block]]
-        if part.size:
-            largest = max(largest, float(np.abs(part).max()))
-    return largest
+    parts = [X] if rows is None else row_blocks(X, rows)
+    return max((float(np.abs(part).max()) for part in parts if part.size), default=0.0)
 
 
 def _number(x) -> str:

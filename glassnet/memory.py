@@ -52,3 +52,9 @@ def check_affordable(what: str, n_bytes: float, hint: str = "", limit: float | N
     if n_bytes > limit:
         raise TooLarge(f"{what} would take about {size_text(n_bytes)}, more than the {size_text(limit)} "
                           f"glassnet allows itself here (half this machine's memory)" + (f"; {hint}" if hint else ""))
+
+
+def row_blocks(X, rows, block: int = 4096):
+    """``X[rows]``, ``block`` rows at a time: read the numbered rows of ``X`` without a copy of them all."""
+    for start in range(0, len(rows), block):
+        yield X[rows[start : start + block]]
