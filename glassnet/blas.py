@@ -54,17 +54,20 @@ class Blas:
     OpenBLAS and MKL have, and ``axpby`` is empty where the library lacks it.
     ``A``, ``B``, ``C``, ``x`` and ``y`` are addresses. OpenBLAS spreads AXPY
     and SCAL of long vectors over its threads, which NumPy's elementwise
-    operations never do. Arguments may
-    be Python numbers or ready ctypes objects (``integer``, ``real[dtype]``,
-    ``ctypes.c_void_p``); ready ones halve the cost of a call, which matters for
-    small matrices.
+    operations never do. Arguments may be Python numbers or ready ctypes
+    objects (``integer``, ``real[dtype]``, ``ctypes.c_void_p``); ready ones
+    halve the cost of a call, which matters for small matrices.
+    ``unchecked[name, dtype]`` is the same routine without ``argtypes``: it
+    takes nothing but ready ctypes objects of exactly those types (a Python
+    number would be passed wrongly) and costs about half as much again per
+    call, because ctypes then checks no argument.
     """
 
     def __init__(self, library, path, pattern, integer):
         self.path = path
         self.integer = integer  # the ctypes type of the integer arguments
         self.real, self.gemm, self.gemv, self.ger, self.axpy, self.scal = {}, {}, {}, {}, {}, {}  # by dtype
-        self.axpby = {}
+        self.axpby, self.unchecked = {}, {}
         I, P = integer, ctypes.c_void_p  # noqa: E741
         for dtype, prefix, real in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):
             dtype = np.dtype(dtype)
@@ -78,8 +81,11 @@ class Blas:
             axpy.argtypes = [I, real, P, I, P, I]
             scal = getattr(library, pattern.format(prefix + "scal"))
             scal.argtypes = [I, real, P, I]
-            for function in (gemm, gemv, ger, axpy, scal):
+            for name, function in (("gemm", gemm), ("gemv", gemv), ("ger", ger), ("axpy", axpy), ("scal", scal)):
                 function.restype = None
+                unchecked = library[function.__name__]  # a new function object: its own (no) argtypes
+                unchecked.restype = None
+                self.unchecked[name, dtype] = unchecked
             self.real[dtype], self.gemm[dtype], self.gemv[dtype], self.ger[dtype] = real, gemm, gemv, ger
             self.axpy[dtype], self.scal[dtype] = axpy, scal
             axpby = getattr(library, pattern.format(prefix + "axpby"), None)

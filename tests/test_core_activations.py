@@ -69,6 +69,34 @@ def test_relu_at_zero_and_its_derivative_there():
     np.testing.assert_array_equal(relu.backward(relu.forward(Z), np.ones((1, 3))), [[0.0, 0.0, 1.0]])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 5), (32, 32), (4096, 1), (65, 64), (1024, 256)])
+def test_relu_derivative_is_one_exactly_where_the_output_is_positive_on_both_sides_of_the_size_switch(shape, dtype):
+    # small arrays take np.sign (one cheap call), large ones a comparison; both must give A > 0 as 0/1
+    A = get_activation("relu").forward(np.random.default_rng(3).normal(size=shape).astype(dtype))
+    A.flat[::7] = 0.0
+    for out in (None, np.full(shape, 5.0, dtype)):
+        d = get_activation("relu").derivative(A, out=out)
+        assert d.dtype == dtype and d.shape == shape and (out is None or d is out)
+        np.testing.assert_array_equal(d, (A > 0).astype(dtype))
+    assert 0 < d.sum() < d.size
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_of_a_one_row_matrix_equals_the_rows_formula_in_place_and_not(dtype):
+    Z = np.array([[2.5, -1.0, 0.25, 30.0]], dtype)
+    expected = np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum()
+    softmax = get_activation("softmax")
+    A = softmax.forward(Z)
+    assert A.shape == (1, 4) and A.dtype == dtype and not np.shares_memory(A, Z)
+    np.testing.assert_allclose(A, expected, rtol=1e-6 if dtype == np.float32 else 1e-15)
+    out = np.empty_like(Z)
+    assert softmax.forward(Z, out=out) is out
+    np.testing.assert_array_equal(out, A)
+    assert softmax.forward(Z, out=Z) is Z
+    np.testing.assert_array_equal(Z, A)
+
+
 def test_sigmoid_is_warning_free_and_bounded_for_huge_finite_inputs(strict_fp):
     sigmoid = get_activation("sigmoid")
     Z = np.array([[1e308, -1e308, 800.0, -800.0, 700.0, -700.0, 0.0]])

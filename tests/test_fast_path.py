@@ -282,6 +282,42 @@ def test_blas_routines_compute_what_numpy_computes(dtype):
 
 
 @needs_blas
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unchecked_blas_routines_with_ready_arguments_compute_what_the_checked_ones_do(dtype):
+    import ctypes
+
+    dt = np.dtype(dtype)
+    I, R, P = NUMPY_BLAS.integer, NUMPY_BLAS.real[dt], ctypes.c_void_p  # noqa: E741
+    rng = np.random.default_rng(11)
+    A, B = rng.normal(size=(5, 4)).astype(dtype), rng.normal(size=(4, 3)).astype(dtype)
+    x, y = rng.normal(size=5).astype(dtype), rng.normal(size=3).astype(dtype)
+    C1 = rng.normal(size=(5, 3)).astype(dtype)
+    C2 = C1.copy()
+    at = _blas_address
+    NUMPY_BLAS.gemm[dt](ROW_MAJOR, NO_TRANS, NO_TRANS, 5, 3, 4, 2.0, at(A), 4, at(B), 3, 0.5, at(C1), 3)
+    NUMPY_BLAS.unchecked["gemm", dt](I(ROW_MAJOR), I(NO_TRANS), I(NO_TRANS), I(5), I(3), I(4), R(2.0), P(at(A)),
+                                     I(4), P(at(B)), I(3), R(0.5), P(at(C2)), I(3))
+    np.testing.assert_array_equal(C2, C1)
+    y2, expected = y.copy(), y - x @ C1
+    NUMPY_BLAS.gemv[dt](ROW_MAJOR, TRANS, 5, 3, -1.0, at(C1), 3, at(x), 1, 1.0, at(y), 1)
+    NUMPY_BLAS.unchecked["gemv", dt](I(ROW_MAJOR), I(TRANS), I(5), I(3), R(-1.0), P(at(C2)), I(3), P(at(x)), I(1),
+                                     R(1.0), P(at(y2)), I(1))
+    np.testing.assert_array_equal(y2, y)
+    np.testing.assert_allclose(y2, expected, rtol=1e-5 if dtype == np.float32 else 1e-13)
+    NUMPY_BLAS.ger[dt](ROW_MAJOR, 5, 3, -1.0, at(x), 1, at(y), 1, at(C1), 3)
+    NUMPY_BLAS.unchecked["ger", dt](I(ROW_MAJOR), I(5), I(3), R(-1.0), P(at(x)), I(1), P(at(y)), I(1), P(at(C2)), I(3))
+    np.testing.assert_array_equal(C2, C1)
+    u, v1 = rng.normal(size=1000).astype(dtype), rng.normal(size=1000).astype(dtype)
+    v2 = v1.copy()
+    NUMPY_BLAS.axpy[dt](u.size, -0.25, at(u), 1, at(v1), 1)
+    NUMPY_BLAS.unchecked["axpy", dt](I(u.size), R(-0.25), P(at(u)), I(1), P(at(v2)), I(1))
+    np.testing.assert_array_equal(v2, v1)
+    NUMPY_BLAS.scal[dt](v1.size, 0.9, at(v1), 1)
+    NUMPY_BLAS.unchecked["scal", dt](I(v2.size), R(0.9), P(at(v2)), I(1))
+    np.testing.assert_array_equal(v2, v1)
+
+
+@needs_blas
 @pytest.mark.parametrize("batch_size", [1, 3, 5, None])
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 def test_direct_blas_calls_train_the_same_weights_as_numpy_alone(batch_size, optimizer, monkeypatch):
