@@ -50,9 +50,20 @@ only in how it spends time and memory:
   one GEMV computes ``b = b - ones @ dZ``, so ``dW`` is never stored and ``W``
   is passed over once instead of three times. The forward pass starts each
   ``Z`` from ``b`` and adds ``A_prev @ W`` to it in the same GEMM.
+* The bias inside the products. Each hidden layer's ``A`` buffer has a
+  column of ones after it, and each ``b`` lies right after its ``W``, so
+  for every layer but the first ``[W; b]`` is one ``(n_in + 1, n_out)``
+  matrix: ``[A_prev, 1] @ [W; b]`` is ``Z`` in one GEMM with no copy of
+  ``b``, and ``[A_prev, 1].T @ dZ`` is ``[dW; db]`` (or updates ``[W; b]``,
+  or the velocity) with no GEMV for ``db``. Two calls fewer per layer, which
+  on a small network at a small batch is about a sixth of the step.
+* Few calls. The BLAS routines are called without ctypes' argument checks
+  (every argument is made once, per batch size, as the ctypes object the
+  routine takes), and elementwise steps are ufunc calls with ``out=``
+  rather than ``a *= b`` (the same operation, about a microsecond less).
 * Parameters end to end. The trainer keeps every ``W`` and ``b`` as a view
-  of one flat array (the weights first), and the gradients ``dW`` and ``db``
-  as views of another laid out alike. An optimizer that does not fold
+  of one flat array (layer by layer, each ``b`` after its ``W``), and the
+  gradients ``dW`` and ``db`` as views of another laid out alike. An optimizer that does not fold
   (momentum, Adam, weight decay) then updates all the parameters at once,
   about a dozen NumPy calls on the flat vectors instead of a dozen per
   parameter (``glassnet.optimizers``, "fused"). Parameters that already lie so
@@ -93,11 +104,17 @@ def _address(array) -> int:
 class _BatchBuffers:
     """The arrays one batch size needs: the gathered input, and per layer A, dZ and f'(Z)."""
 
-    def __init__(self, layers, batch_size, n_in, dtype):
+    def __init__(self, layers, batch_size, n_in, dtype, ones_column=False):
         self.size = batch_size
         self.X = np.empty((batch_size, n_in), dtype)
         # The output layer writes its A into the epoch's Yhat instead.
-        self.A = [np.empty((batch_size, layer.n_out), dtype) for layer in layers[:-1]]
+        if ones_column:
+            # Each hidden A with a column of ones after it (A is a view of the first n_out columns): for direct
+            # BLAS calls, where the next layer's b follows its W in memory, [W; b] is one (n_in + 1, n_out)
+            # matrix, and [A, 1] @ [W; b] = A @ W + b, [A, 1].T @ dZ = [dW; db] are single products.
+            self.A = [np.ones((batch_size, layer.n_out + 1), dtype)[:, :-1] for layer in layers[:-1]]
+        else:
+            self.A = [np.empty((batch_size, layer.n_out), dtype) for layer in layers[:-1]]
         self.dZ = [np.empty((batch_size, layer.n_out), dtype) for layer in layers]
         # f'(Z) of the hidden layers, from their A
         self.fprime = [np.empty((batch_size, layer.n_out), dtype) for layer in layers[:-1]]
@@ -162,7 +179,8 @@ class FastTrainer:
         if all(p.dtype == self.dtype for p in params):  # else left as they are: the optimizer goes one by one
             found = flat_vector(params)
             if found is None:
-                views = iter(lay_flat(params)[1])
+                # layer by layer, each b right after its W: [W; b] is then one matrix (see _plan)
+                views = iter(lay_flat(params, weights_first=False)[1])
                 for layer in self.layers:
                     layer.W = next(views)
                     if layer.bias:
@@ -251,7 +269,7 @@ class FastTrainer:
         buffers = self._buffers.get(batch_size)
         if buffers is None:
             buffers = self._buffers[batch_size] = _BatchBuffers(
-                self.layers, batch_size, self.layers[0].n_in, self.dtype
+                self.layers, batch_size, self.layers[0].n_in, self.dtype, ones_column=self.blas is not None
             )
         return buffers
 
@@ -351,6 +369,10 @@ class FastTrainer:
         x_at, yhat_at = P(0), P(0)
         inputs = [x_at, *(P(_address(A)) for A in buf.A)]
         outputs = [*inputs[1:], yhat_at]
+        # the leading dimension (row length in memory) of each layer's input and output
+        size = np.dtype(self.dtype).itemsize
+        rows_in = [self.layers[0].n_in, *(A.strides[0] // size for A in buf.A)]
+        rows_out = [*rows_in[1:], self.layers[-1].n_out]
         dZ = [P(_address(a)) for a in buf.dZ]
         ones = P(_address(buf.ones))
         before = finish = None  # a call before the backward pass, and the arguments of the one after it
@@ -375,23 +397,31 @@ class FastTrainer:
         for l, layer in enumerate(self.layers):
             n_in, n_out, W = I(layer.n_in), I(layer.n_out), P(self._at[l][0])
             dW, db = (P(a) for a in targets[l])
-            bias_beta = one if layer.bias else zero
+            # The bias inside the products: the input has a column of ones after it (_BatchBuffers), and b
+            # follows W in the parameters and its gradient follows dW in memory, so [W; b] and [dW; db] are
+            # (n_in + 1, n_out) matrices. Then no copy of b into Z, and no GEMV for db.
+            W_size = layer.n_in * layer.n_out * size
+            inside = (layer.bias and rows_in[l] == layer.n_in + 1 and self._at[l][1] == self._at[l][0] + W_size
+                      and targets[l][1] == targets[l][0] + W_size)
+            k = I(layer.n_in + 1) if inside else n_in  # the products' inner dimension
+            lda, ldc = I(rows_in[l]), I(rows_out[l])
+            bias_beta = one if layer.bias and not inside else zero
             down = None  # dZ of the layer below; the first layer has none to compute
             if B == 1:  # OpenBLAS's GEMM is several times slower than its GEMV for a single row
-                forward = (gemv, (order, tr, n_in, n_out, one, W, n_out, inputs[l], I(1), bias_beta, outputs[l], I(1)))
+                forward = (gemv, (order, tr, k, n_out, one, W, n_out, inputs[l], I(1), bias_beta, outputs[l], I(1)))
                 if l > 0:
                     down = (gemv, (order, no, n_in, n_out, one, W, n_out, dZ[l], I(1), zero, dZ[l - 1], I(1)))
             else:
-                forward = (gemm, (order, no, no, I(B), n_out, n_in, one, inputs[l], n_in, W, n_out, bias_beta,
-                                  outputs[l], n_out))
+                forward = (gemm, (order, no, no, I(B), n_out, k, one, inputs[l], lda, W, n_out, bias_beta,
+                                  outputs[l], ldc))
                 if l > 0:
                     down = (gemm, (order, no, tr, I(B), n_in, n_out, one, dZ[l], n_out, W, n_out, zero, dZ[l - 1],
                                    n_in))
             # dW = alpha * A_prev.T @ dZ + beta * dW and db = alpha * ones @ dZ + beta * db, in place
             if B == 1 and beta.value == 1:  # an outer product added (GER), for SGD and momentum
-                update = (ger, (order, n_in, n_out, alpha, inputs[l], I(1), dZ[l], I(1), dW, n_out))
+                update = (ger, (order, k, n_out, alpha, inputs[l], I(1), dZ[l], I(1), dW, n_out))
             else:
-                update = (gemm, (order, tr, no, n_in, n_out, I(B), alpha, inputs[l], n_in, dZ[l], n_out, beta,
+                update = (gemm, (order, tr, no, k, n_out, I(B), alpha, inputs[l], lda, dZ[l], n_out, beta,
                                  dW, n_out))
             bias = (gemv, (order, tr, I(B), n_out, alpha, dZ[l], n_out, ones, I(1), beta, db, I(1)))
             # dZ of the layer below *= its f'(Z), from its A: (A, dZ, f'(Z) buffer, derivative or None, backward)
@@ -400,8 +430,9 @@ class FastTrainer:
                 activation = self.layers[l - 1].activation
                 derivative = activation.derivative if activation.elementwise else None
                 below = (buf.A[l - 1], buf.dZ[l - 1], buf.fprime[l - 1], derivative, activation.backward)
-            steps.append((layer.b if layer.bias else None, layer.activation.forward, forward, down, below, update,
-                          bias if layer.bias else None))
+            separate = layer.bias and not inside
+            steps.append((layer.b if separate else None, layer.activation.forward, forward, down, below, update,
+                          bias if separate else None))
         plan = (x_at, yhat_at, before, steps, finish)
         buf.plan = (self._at, key, plan)
         return plan

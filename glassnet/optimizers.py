@@ -107,16 +107,19 @@ def flat_vector(arrays):
     return base.reshape(-1)[first:at], [start - first for start, _ in spans]
 
 
-def lay_flat(arrays):
+def lay_flat(arrays, weights_first=True):
     """A new flat vector holding copies of ``arrays`` end to end, and a view of it shaped like each of them.
 
-    The vector has the first array's dtype. The weights (arrays of two or more
-    dimensions) come first, so that weight decay is one slice of the vector.
+    The vector has the first array's dtype. With ``weights_first`` the weights
+    (arrays of two or more dimensions) come first, so that weight decay is one
+    slice of the vector; otherwise the arrays keep their order (``[W1, b1, W2,
+    ...]``: the fast training loop wants each ``b`` right after its ``W``).
     Returns ``(vector, views)``.
     """
     vector = np.empty(sum(a.size for a in arrays), arrays[0].dtype)
     views, at = [None] * len(arrays), 0
-    for i in sorted(range(len(arrays)), key=lambda i: arrays[i].ndim < 2):
+    order = range(len(arrays))
+    for i in sorted(order, key=lambda i: arrays[i].ndim < 2) if weights_first else order:
         views[i] = vector[at : at + arrays[i].size].reshape(arrays[i].shape)
         np.copyto(views[i], arrays[i])
         at += arrays[i].size

@@ -329,8 +329,11 @@ def test_the_fast_loop_keeps_parameters_and_gradients_end_to_end():
     vector, starts = flat_vector(net.parameters())
     assert vector.size == net.n_parameters()
     assert flat_vector(trainer.grads)[1] == starts  # laid out alike: the optimizer copies nothing
-    weights = [start for start, p in zip(starts, net.parameters()) if p.ndim == 2]
-    assert max(weights) < min(set(starts) - set(weights))  # the weights first: weight decay is one slice
+    # layer by layer, each b right after its W, so that [W; b] is one matrix for the direct BLAS calls
+    assert starts == sorted(starts)
+    params = net.parameters()
+    for i, p in enumerate(params[:-1]):
+        assert starts[i + 1] == starts[i] + p.size
     net.fit(X, LABELS, epochs=2, batch_size=4, optimizer=Adam(0.01))
     assert flat_vector(net.parameters())[0] is not None
     kept = [p for p in net.parameters()]
