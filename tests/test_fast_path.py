@@ -409,3 +409,25 @@ def test_a_single_sample_is_predicted_as_in_a_batch_and_leaves_the_layers_alone(
             np.testing.assert_array_equal(np.concatenate(singles), batch)
             for layer, A in zip(net.layers, before):
                 np.testing.assert_array_equal(layer.A, A)
+
+
+@needs_blas
+@pytest.mark.parametrize("batch_size", [1, 7, 32])
+def test_numpy_alone_on_the_buffers_with_a_column_of_ones_trains_the_readable_weights(batch_size, monkeypatch):
+    # With BLAS found, the hidden A buffers carry a column of ones (the bias inside the products); an epoch
+    # that cannot call BLAS directly falls back to NumPy alone on those strided buffers.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 6)), rng.integers(0, 3, 60)
+
+    def make():
+        return Network([Dense(6, 5, "tanh"), Dense(5, 4, "relu"), Dense(4, 3, "softmax")], seed=1)
+
+    fallback, readable = make(), make()
+    monkeypatch.setattr(FastTrainer, "_direct", lambda self: False)
+    fallback.fit(X, y, epochs=3, batch_size=batch_size, optimizer=SGD(0.1, momentum=0.5), dtype=np.float64)
+    monkeypatch.undo()
+    readable.fit(X, y, epochs=3, batch_size=batch_size, optimizer=SGD(0.1, momentum=0.5), dtype=np.float64,
+                 fast=False)
+    for p, q in zip(fallback.parameters(), readable.parameters()):
+        np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-13)
+    assert not np.allclose(fallback.parameters()[0], make().parameters()[0])
