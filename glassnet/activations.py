@@ -25,8 +25,6 @@ from glassnet.registry import Configurable, Registry
 # ready 0-d array of the same dtype makes an elementwise call about a third cheaper.
 _ZERO32, _HALF32, _ONE32 = np.array(0.0, np.float32), np.array(0.5, np.float32), np.array(1.0, np.float32)
 _FLOAT32 = np.dtype(np.float32)
-# up to this many elements the fixed cost of a NumPy call outweighs the work (see ReLU.derivative)
-_FEW = 4096
 
 
 class Activation(Configurable):
@@ -87,7 +85,8 @@ class Sigmoid(Activation):
     def derivative(self, A, out=None):
         # sigmoid'(Z) = A (1 - A)
         out = np.subtract(1.0, A, out=out)
-        return np.multiply(out, A, out=out)
+        out *= A
+        return out
 
 
 class Tanh(Activation):
@@ -114,13 +113,8 @@ class ReLU(Activation):
 
     def derivative(self, A, out=None):
         # relu'(Z) is 1 where A > 0, else 0 (A > 0 exactly where Z > 0).
-        if A.size <= _FEW:
-            # A >= 0, so sign(A) is the same 0 or 1 (NaN stays NaN): one plain call, where
-            # a comparison written into floats costs a cast (2-4x more on a batch of a few rows)
-            return np.sign(A, out=out)
         if out is None:
             out = np.empty_like(A)
-        # NumPy vectorizes comparisons but not sign: on many elements this is the faster one
         return np.greater(A, 0.0, out=out)
 
 
@@ -150,7 +144,7 @@ class Softmax(Activation):
     elementwise = False
 
     def forward(self, Z, out=None):
-        if Z.ndim == 2 and Z.shape[0] == 1:
+        if Z.ndim == 2 and Z.shape[0] == 1 and (out is None or out.shape == Z.shape):
             # one sample in a matrix (the fast training loop at batch size 1): the row's own numbers
             if out is None:
                 return self.forward(Z[0])[None, :]

@@ -71,8 +71,7 @@ def test_relu_at_zero_and_its_derivative_there():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(1, 5), (32, 32), (4096, 1), (65, 64), (1024, 256)])
-def test_relu_derivative_is_one_exactly_where_the_output_is_positive_on_both_sides_of_the_size_switch(shape, dtype):
-    # small arrays take np.sign (one cheap call), large ones a comparison; both must give A > 0 as 0/1
+def test_relu_derivative_is_one_exactly_where_the_output_is_positive_at_any_size(shape, dtype):
     A = get_activation("relu").forward(np.random.default_rng(3).normal(size=shape).astype(dtype))
     A.flat[::7] = 0.0
     for out in (None, np.full(shape, 5.0, dtype)):
@@ -80,6 +79,28 @@ def test_relu_derivative_is_one_exactly_where_the_output_is_positive_on_both_sid
         assert d.dtype == dtype and d.shape == shape and (out is None or d is out)
         np.testing.assert_array_equal(d, (A > 0).astype(dtype))
     assert 0 < d.sum() < d.size
+
+
+@pytest.mark.parametrize("size", [5, 5000])
+def test_relu_derivative_is_zero_at_nan_and_below_zero_whatever_the_size(size):
+    A = np.full(size, np.nan)
+    A[1], A[2] = -3.0, 2.0
+    d = get_activation("relu").derivative(A)
+    assert d[0] == 0.0 and d[1] == 0.0 and d[2] == 1.0 and np.all(d[3:] == 0.0)
+
+
+def test_elementwise_derivatives_take_scalars_and_lists_as_before():
+    assert get_activation("relu").derivative(2.0) == 1.0
+    np.testing.assert_array_equal(get_activation("relu").derivative([-1.0, 3.0]), [0.0, 1.0])
+    assert get_activation("sigmoid").derivative(0.5) == 0.25
+    assert get_activation("sigmoid").derivative(np.float64(0.5)) == 0.25
+
+
+def test_softmax_of_one_row_into_an_out_of_another_shape_broadcasts_as_numpy_does():
+    Z = np.array([[1.0, 2.0, 3.0]])
+    out = np.empty((1, 1, 3))
+    result = get_activation("softmax").forward(Z, out=out)
+    np.testing.assert_allclose(result.reshape(3), np.exp(Z[0] - 3.0) / np.exp(Z[0] - 3.0).sum(), rtol=1e-15)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
