@@ -101,6 +101,19 @@ def _address(array) -> int:
     return array.__array_interface__["data"][0]
 
 
+def _derivative_of(activation):
+    """``(derivative or None, backward)`` of an activation: None where f'(Z) is not elementwise (softmax)."""
+    return (activation.derivative if activation.elementwise else None), activation.backward
+
+
+def _times_derivative(A, dZ, fprime, derivative, backward):
+    """``dZ *= f'(Z)`` of a layer from its output ``A`` (``fprime``: a buffer for f'(Z)), in place."""
+    if derivative is not None:
+        np.multiply(dZ, derivative(A, out=fprime), out=dZ)
+    else:
+        backward(A, dZ, out=dZ)
+
+
 class _BatchBuffers:
     """The arrays one batch size needs: the gathered input, and per layer A, dZ and f'(Z)."""
 
@@ -318,11 +331,7 @@ class FastTrainer:
 
     def _apply_derivative(self, l, A, dZ, buf):
         """``dZ *= f'(Z)`` of layer ``l``, from its output ``A``."""
-        activation = self.layers[l].activation
-        if activation.elementwise:
-            dZ *= activation.derivative(A, out=buf.fprime[l])
-        else:
-            activation.backward(A, dZ, out=dZ)
+        _times_derivative(A, dZ, buf.fprime[l], *_derivative_of(self.layers[l].activation))
 
     # ------------------------------------------------------------ direct BLAS calls
     def _direct(self) -> bool:
@@ -330,11 +339,12 @@ class FastTrainer:
         if self.blas is None:
             return False
         # the plans (_plan) hold the parameters' addresses, the biases and the activations: new ones, new plans
-        held = [p for layer in self.layers for p in (layer.W, layer.b if layer.bias else None, layer.activation)]
+        params = [p for layer in self.layers for p in (layer.W, layer.b if layer.bias else None)]
+        held = params + [layer.activation for layer in self.layers]
         if self._held is not None and all(p is q for p, q in zip(held, self._held)):
             return self._at is not None
         self._held = held
-        ok = all(p is None or (p.dtype == self.dtype and p.flags.c_contiguous) for p in held[::3] + held[1::3])
+        ok = all(p is None or (p.dtype == self.dtype and p.flags.c_contiguous) for p in params)
         self._at = None
         if ok:
             self._at = [(_address(layer.W), _address(layer.b) if layer.bias else 0) for layer in self.layers]
@@ -427,9 +437,7 @@ class FastTrainer:
             # dZ of the layer below *= its f'(Z), from its A: (A, dZ, f'(Z) buffer, derivative or None, backward)
             below = None
             if l > 0:
-                activation = self.layers[l - 1].activation
-                derivative = activation.derivative if activation.elementwise else None
-                below = (buf.A[l - 1], buf.dZ[l - 1], buf.fprime[l - 1], derivative, activation.backward)
+                below = (buf.A[l - 1], buf.dZ[l - 1], buf.fprime[l - 1], *_derivative_of(self.layers[l - 1].activation))
             separate = layer.bias and not inside
             steps.append((layer.b if separate else None, layer.activation.forward, forward, down, below, update,
                           bias if separate else None))
@@ -483,11 +491,7 @@ class FastTrainer:
             if down is not None:
                 # dZ of the layer below = (dZ @ W.T) * f'(Z below); W is still the old W here.
                 down[0](*down[1])
-                A_below, dZ_below, fprime, derivative, backward = below
-                if derivative is not None:
-                    np.multiply(dZ_below, derivative(A_below, out=fprime), out=dZ_below)
-                else:
-                    backward(A_below, dZ_below, out=dZ_below)
+                _times_derivative(*below)
             update(*args)
             if bias is not None:
                 bias[0](*bias[1])
